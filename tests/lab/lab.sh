@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The lab's entry points, called by `make lab`, `make lab-down`, `make lab-deploy`
+# and `make lab-rollback`. Assumes the venv is built and on PATH (the Makefile does it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export ANSIBLE_CONFIG=$PWD/ansible.cfg ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-1}
+INV=inventories/lab
+
+summary() {
+  echo
+  echo "==== seed.fleet lab: what runs where ===="
+  docker ps --filter name=seed-lab- --format '  {{.Names}}\t{{.Status}}\t{{.Ports}}'
+  [[ -f .lab/summary.txt ]] && cat .lab/summary.txt
+  echo "  ansible -i $INV all -m ping     # talk to the fleet"
+  echo "  make lab-down                    # remove it all"
+}
+
+case "${1:-up}" in
+  up)
+    ansible-playbook tests/lab/up.yml
+    ansible-playbook -i "$INV" playbooks/site.yml
+    summary
+    ;;
+  down)
+    ansible-playbook tests/lab/down.yml
+    rm -rf .lab
+    ;;
+  deploy)
+    [[ -n ${2:-} ]] || { echo "usage: make lab-deploy VERSION=v2" >&2; exit 2; }
+    ansible-playbook -i "$INV" playbooks/deploy.yml -e "blue_green_version=$2"
+    ;;
+  rollback)
+    ansible-playbook -i "$INV" playbooks/rollback.yml
+    ;;
+  *)
+    echo "usage: lab.sh up|down|deploy VERSION|rollback" >&2; exit 2 ;;
+esac
