@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run every check seed.fleet has and print a summary: ``make test``.
 
 Stages: yamllint, ansible-lint, ansible-test sanity, unit tests (pytest),
@@ -81,7 +80,7 @@ def main() -> int:
     results: list[tuple[str, int, float]] = []
     started = time.monotonic()
     for name, cmd in stages():
-        if only and name not in only and name.split(":")[0] not in only:
+        if only and name not in only and name.split(":", maxsplit=1)[0] not in only:
             continue
         results.append(run_stage(name, cmd))
     if not only or "molecule" in only:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build seed.fleet's lab and test images with no registry.
 
 bookworm (debootstrap from the host's Debian mirror, then ``docker import``)
@@ -94,7 +93,7 @@ def image_ref(name: str) -> str:
 def current_hash(ref: str) -> str | None:
     proc = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{ index .Config.Labels \"%s\" }}" % LABEL, f"{ref}:latest"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     return proc.stdout.strip() if proc.returncode == 0 else None
 

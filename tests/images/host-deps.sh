@@ -2,7 +2,7 @@
 # Debian packages that the lab and test tooling need on this machine (root on a
 # Debian-family host). Quiet when everything is already there.
 set -euo pipefail
-PKGS=(debootstrap git make python3-venv haproxy hey wrk)
+PKGS=(debootstrap git make python3-venv shellcheck haproxy hey wrk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
