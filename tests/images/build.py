@@ -33,10 +33,11 @@ IMAGES = {
     "bookworm": None,
     "systemd": "bookworm",
     "node": "systemd",
+    "demo-app": "bookworm",
 }
 # Images that are also saved as an archive for ``docker load`` on lab hosts
 # (the air-gapped path: app hosts have no registry either).
-SAVE: dict[str, Path] = {}
+SAVE: dict[str, Path] = {"demo-app": REPO / ".lab" / "images" / "demo-app.tar"}
 
 
 def say(msg: str) -> None:
