@@ -1,0 +1,166 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""seed.fleet.docker_daemon_config end to end on a temporary daemon.json."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.seed.fleet.plugins.module_utils import _docker_daemon
+from ansible_collections.seed.fleet.plugins.modules import docker_daemon_config
+
+LIVE = '{\n  "live-restore": true,\n  "log-opts": {\n    "max-size": "10m"\n  }\n}\n'
+
+
+def run(capsys, args, check=False, diff=False):
+    args = dict(args)
+    if check:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            docker_daemon_config.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture()
+def live(tmp_path):
+    path = tmp_path / "docker" / "daemon.json"
+    path.parent.mkdir()
+    path.write_text(LIVE)
+    os.chmod(path, 0o644)
+    return path
+
+
+def args(path, **kw):
+    kw.setdefault("validate", "builtin")
+    return dict(path=str(path), **kw)
+
+
+def test_reloadable_change_merges_and_reports_reload(capsys, live):
+    rc, out = run(capsys, args(live, config={"debug": True, "log-opts": {"max-file": "3"}}), diff=True)
+    assert rc == 0 and out["changed"] is True
+    assert json.loads(live.read_text()) == {"debug": True, "live-restore": True, "log-opts": {"max-size": "10m", "max-file": "3"}}
+    assert out["action"] == "restart" and out["restart_keys"] == ["log-opts"] and out["reload_keys"] == ["debug"]
+    assert out["validated_by"] == ["builtin"]
+    assert '"debug": true' in out["diff"]["after"] and '"debug"' not in out["diff"]["before"]
+
+
+def test_reload_only(capsys, live):
+    rc, out = run(capsys, args(live, config={"max-concurrent-downloads": 6}))
+    assert rc == 0 and out["changed"] and out["action"] == "reload" and out["restart_required"] is False
+    assert out["changes"] == [{"key": "max-concurrent-downloads", "before": None, "after": 6, "reload": True}]
+
+
+def test_idempotent_and_formatting_is_not_a_change(capsys, live):
+    live.write_text('{"log-opts": {"max-size": "10m"}, "live-restore": true}')  # same data, other layout
+    rc, out = run(capsys, args(live, config={"live-restore": True}))
+    assert rc == 0 and out["changed"] is False and out["action"] == "none" and out["changes"] == []
+    assert live.read_text() == '{"log-opts": {"max-size": "10m"}, "live-restore": true}'
+
+
+def test_check_mode_writes_nothing(capsys, live):
+    rc, out = run(capsys, args(live, config={"debug": True}, remove_keys=["log-opts"]), check=True)
+    assert rc == 0 and out["changed"] is True and out["config"] == {"debug": True, "live-restore": True}
+    assert live.read_text() == LIVE
+
+
+def test_remove_keys_and_remove_if_empty(capsys, live):
+    rc, out = run(capsys, args(live, remove_keys=["live-restore", "log-opts"], remove_if_empty=True))
+    assert rc == 0 and out["changed"] and not live.exists()
+    assert out["action"] == "restart" and out["reload_keys"] == ["live-restore"] and out["restart_keys"] == ["log-opts"]
+    rc, out = run(capsys, args(live, remove_keys=["live-restore"], remove_if_empty=True))
+    assert rc == 0 and out["changed"] is False
+
+
+def test_state_absent(capsys, live):
+    rc, out = run(capsys, args(live, state="absent"), check=True)
+    assert out["changed"] and live.exists()
+    rc, out = run(capsys, args(live, state="absent"))
+    assert out["changed"] and not live.exists()
+    rc, out = run(capsys, args(live, state="absent"))
+    assert out["changed"] is False
+
+
+def test_replace_and_create(capsys, tmp_path):
+    path = tmp_path / "new" / "daemon.json"
+    rc, out = run(capsys, args(path, config={"live-restore": True}, replace=True))
+    assert rc == 0 and out["changed"] and json.loads(path.read_text()) == {"live-restore": True}
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    rc, out = run(capsys, args(path, config={"debug": True}, replace=True))
+    assert json.loads(path.read_text()) == {"debug": True} and out["restart_keys"] == []
+
+
+def test_mode_is_enforced(capsys, live):
+    os.chmod(live, 0o600)
+    rc, out = run(capsys, args(live, config={"live-restore": True}))
+    assert out["changed"] is True and oct(os.stat(live).st_mode & 0o777) == "0o644"
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"config": {"log-opts": {"max-file": 3}}}, "log-opts.max-file must be a string"),
+        ({"config": {"debug": "yes"}}, "debug must be a boolean"),
+        ({"config": {"debug": True}, "remove_keys": ["debug"]}, "both set in config and listed in remove_keys"),
+        ({"config": {"registry-mirrors": ["mirror:5000"]}}, "http:// or https:// URL"),
+    ],
+)
+def test_bad_input_fails_and_leaves_file(capsys, live, kw, message):
+    rc, out = run(capsys, args(live, **kw))
+    assert rc == 1 and out["failed"] and message in out["msg"]
+    assert live.read_text() == LIVE
+    assert not [p for p in os.listdir(live.parent) if p != "daemon.json"]  # no temp or backup files
+
+
+def test_unparsable_live_file_fails_merge_but_replace_recovers(capsys, live):
+    live.write_text("{broken")
+    rc, out = run(capsys, args(live, config={"debug": True}))
+    assert rc == 1 and "is not valid JSON" in out["msg"] and live.read_text() == "{broken"
+    rc, out = run(capsys, args(live, config={"debug": True}, replace=True), diff=True)
+    assert rc == 0 and out["changed"] and json.loads(live.read_text()) == {"debug": True}
+    assert out["diff"]["before"] == "{broken"
+
+
+def test_dockerd_rejection_leaves_live_file(capsys, live, monkeypatch):
+    def fake_validate(self, config):
+        return "dockerd --validate", "the following directives don't match any configuration option: bogus"
+
+    monkeypatch.setattr(_docker_daemon.DockerdValidator, "validate", fake_validate)
+    fake = live.parent / "dockerd"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    rc, out = run(capsys, args(live, config={"bogus": 1}, validate="dockerd", dockerd_path=str(fake)))
+    assert rc == 1 and "dockerd rejected the daemon configuration" in out["msg"] and "bogus" in out["msg"]
+    assert live.read_text() == LIVE
+
+
+def test_validate_dockerd_requires_binary(capsys, live):
+    rc, out = run(capsys, args(live, config={"debug": True}, validate="dockerd", dockerd_path="/nonexistent/dockerd"))
+    assert rc == 1 and "dockerd binary was not found" in out["msg"] and live.read_text() == LIVE
+
+
+def test_auto_without_dockerd_warns(capsys, live):
+    rc, out = run(capsys, args(live, config={"debug": True}, validate="auto", dockerd_path="/nonexistent/dockerd"))
+    assert rc == 0 and out["changed"] and out["validated_by"] == ["builtin"]
+    assert "dockerd not found" in json.dumps(out.get("warnings", []))
+
+
+def test_backup(capsys, live):
+    rc, out = run(capsys, args(live, config={"debug": True}, backup=True))
+    assert os.path.exists(out["backup_file"]) and open(out["backup_file"]).read() == LIVE
+
+
+REAL = "/usr/sbin/dockerd" if os.path.exists("/usr/sbin/dockerd") else None
+
+
+@pytest.mark.skipif(REAL is None, reason="no dockerd binary here")
+def test_real_dockerd_end_to_end(capsys, live):
+    rc, out = run(capsys, args(live, config={"bogus-key": True}, validate="dockerd", dockerd_path=REAL))
+    assert rc == 1 and "bogus-key" in out["msg"] and live.read_text() == LIVE
+    rc, out = run(capsys, args(live, config={"debug": True}, validate="dockerd", dockerd_path=REAL))
+    assert rc == 0 and out["changed"] and out["validated_by"][0] == "builtin" and out["validated_by"][1].startswith("dockerd")
+    assert json.loads(live.read_text())["debug"] is True
