@@ -1,0 +1,168 @@
+"""The Galaxy artifact: build it, let galaxy-importer judge it, install it, use it.
+
+1. ``ansible-galaxy collection build`` of the tracked (and new, not ignored) files gives
+   seed-fleet-<version>.tar.gz without test/CI/lab material (galaxy.yml build_ignore).
+2. galaxy-importer (what Galaxy runs on upload) imports the tarball with no error.
+   It pins attrs<24 while our venv pins attrs 26, so it lives in its own venv,
+   .cache/tools/galaxy-importer, built once from requirements/constraints.txt (+ attrs
+   23.2.0) and reused while the pins do not change.
+3. The tarball installs (offline, dependencies from the pinned ``ansible`` package) into
+   an empty collections path, and ``ansible-playbook seed.fleet.site --syntax-check``
+   works from a directory outside the repo with the installed copy's lab inventory.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text())
+CONSTRAINTS = REPO / "requirements" / "constraints.txt"
+IMPORTER_VENV = REPO / ".cache" / "tools" / "galaxy-importer"
+# galaxy-importer 0.4.44 requires attrs<24; everything else comes from our pins.
+IMPORTER_OVERRIDES = {"attrs": "23.2.0"}
+# Must never reach Galaxy users.
+FORBIDDEN = re.compile(r"^(\.venv|\.cache|\.lab|\.git|\.github|molecule|tests|benchmarks|requirements)(/|$)")
+
+
+def _bin(name: str) -> str:
+    cand = VENV_BIN / name
+    return str(cand) if cand.exists() else shutil.which(name) or name
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    """Like a user's shell: no repo ansible.cfg, no PYTHONPATH to the repo's collection link."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
+    env.update(HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}", ANSIBLE_NOCOLOR="1")
+    return env
+
+
+def _run(cmd, cwd, env, timeout=180):
+    r = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=timeout)
+    return r
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("galaxy")
+
+
+@pytest.fixture(scope="module")
+def tarball(work: Path) -> Path:
+    src = work / "src"
+    src.mkdir()
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard", "-z"],
+                           capture_output=True, check=True).stdout.split(b"\0")
+    for rel in filter(None, files):
+        p = REPO / rel.decode()
+        if p.is_file():
+            (src / rel.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(p, src / rel.decode())
+    r = _run([_bin("ansible-galaxy"), "collection", "build", "--force", "--output-path", work / "dist", src],
+             cwd=work, env=_clean_env(work))
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = work / "dist" / f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
+    assert out.is_file(), r.stdout
+    return out
+
+
+def test_tarball_content(tarball: Path):
+    with tarfile.open(tarball) as tf:
+        names = [n[2:] if n.startswith("./") else n for n in tf.getnames()]
+    assert "MANIFEST.json" in names and "FILES.json" in names
+    leaked = sorted(n for n in names if FORBIDDEN.match(n))
+    assert not leaked, f"build_ignore misses: {leaked[:20]}"
+    for needed in ("README.md", "meta/runtime.yml", "playbooks/site.yml", "meta/execution-environment.yml"):
+        assert needed in names, f"{needed} missing from the tarball"
+    for role in (REPO / "roles").iterdir():
+        if (role / "tasks").is_dir():
+            assert f"roles/{role.name}/tasks/main.yml" in names, role.name
+
+
+def _importer_python() -> Path:
+    """A venv with galaxy-importer, rebuilt when the pins change."""
+    pins = [ln for ln in CONSTRAINTS.read_text().splitlines()
+            if ln.strip() and not ln.startswith("#") and ln.split("==")[0].lower() not in IMPORTER_OVERRIDES]
+    pins += [f"{k}=={v}" for k, v in IMPORTER_OVERRIDES.items()]
+    wanted = [p for p in pins if p.lower().startswith("galaxy-importer==")]
+    assert wanted, "requirements/constraints.txt: pin galaxy-importer==X.Y.Z"
+    digest = hashlib.sha256("\n".join(pins).encode()).hexdigest()
+    py = IMPORTER_VENV / "bin" / "python"
+    stamp = IMPORTER_VENV / ".pins-sha256"
+    if py.exists() and stamp.is_file() and stamp.read_text() == digest:
+        return py
+    shutil.rmtree(IMPORTER_VENV, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(IMPORTER_VENV)], check=True)
+    constraints = IMPORTER_VENV / "constraints.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        "-c", str(constraints), wanted[0].split("==")[0]],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    assert r.returncode == 0, f"installing galaxy-importer failed:\n{r.stdout}\n{r.stderr}"
+    stamp.write_text(digest)
+    return py
+
+
+def test_galaxy_importer(tarball: Path, work: Path):
+    py = _importer_python()
+    cfg = work / "galaxy-importer.cfg"
+    # Galaxy's own defaults, spelled out, made explicit for an offline machine:
+    # ansible-test needs containers/network (we run sanity ourselves), ansible-lint
+    # runs offline, ansible-doc renders every plugin.
+    cfg.write_text(
+        "[galaxy-importer]\n"
+        "run_ansible_doc = True\n"
+        "run_ansible_lint = True\n"
+        "offline_ansible_lint = True\n"
+        "run_ansible_test = False\n"
+        "ansible_test_local_image = False\n"
+        "check_required_tags = False\n"
+        "check_changelog = True\n"
+        "run_flake8 = False\n"
+        f"tmp_root_dir = {work}\n"
+        f"ansible_local_tmp = {work}/ansible-tmp\n"
+    )
+    env = _clean_env(work)
+    env["GALAXY_IMPORTER_CONFIG"] = str(cfg)
+    r = _run([py, "-m", "galaxy_importer.main", tarball], cwd=work, env=env, timeout=300)
+    out = r.stdout + r.stderr
+    print(out)
+    errors = [ln for ln in out.splitlines() if re.search(r"\bERROR\b", ln)]
+    if r.returncode != 0 or errors:
+        pytest.fail(f"galaxy-importer rc={r.returncode}:\n" + "\n".join(errors or out.splitlines()[-30:]))
+    assert "Importer processing completed successfully" in out, out[-2000:]
+    warnings = [ln for ln in out.splitlines() if "WARNING" in ln]
+    if warnings:
+        print(f"galaxy-importer warnings ({len(warnings)}):\n" + "\n".join(warnings))
+
+
+def test_install_and_use_outside_repo(tarball: Path, work: Path):
+    outside = work / "user"
+    colls = outside / "collections"
+    outside.mkdir()
+    env = _clean_env(outside)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(colls)
+    r = _run([_bin("ansible-galaxy"), "collection", "install", "--offline", "-p", colls, tarball], cwd=outside, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    installed = colls / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
+    assert (installed / "MANIFEST.json").is_file()
+    r = _run([_bin("ansible-galaxy"), "collection", "list", f"{GALAXY['namespace']}.{GALAXY['name']}"], cwd=outside, env=env)
+    assert str(colls) in r.stdout and GALAXY["version"] in r.stdout, r.stdout + r.stderr
+    inventory = installed / "inventories" / "lab"
+    assert inventory.is_dir(), "inventories/lab is not shipped in the tarball"
+    r = _run([_bin("ansible-playbook"), f"{GALAXY['namespace']}.{GALAXY['name']}.site", "--syntax-check", "-i", inventory],
+             cwd=outside, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # It was the installed copy that ran, not the repository.
+    assert str(REPO) not in r.stdout + r.stderr
