@@ -90,7 +90,11 @@ def _role_specs() -> dict[str, dict]:
         f = role / "meta" / "argument_specs.yml"
         if not f.is_file():
             continue
-        entries = (yaml.safe_load(f.read_text()) or {}).get("argument_specs") or {}
+        try:
+            entries = (yaml.safe_load(f.read_text()) or {}).get("argument_specs") or {}
+        except yaml.YAMLError as exc:
+            BROKEN_SPECS[role.name] = str(exc)
+            continue
         opts: dict = {}
         for entry in sorted(entries, key=lambda e: e == "main"):
             opts.update((entries[entry] or {}).get("options") or {})
@@ -98,6 +102,7 @@ def _role_specs() -> dict[str, dict]:
     return specs
 
 
+BROKEN_SPECS: dict[str, str] = {}
 ROLE_SPECS = _role_specs()
 ROLE_NAMES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
 
@@ -115,6 +120,10 @@ def _fields():
     for t in TEMPLATES:
         for field in (t.get("survey_spec") or {}).get("spec") or []:
             yield pytest.param(t, field, id=f"{t['name']}:{field.get('variable')}")
+
+
+def test_role_specs_parse():
+    assert not BROKEN_SPECS, "\n".join(f"roles/{r}/meta/argument_specs.yml: {e}" for r, e in BROKEN_SPECS.items())
 
 
 def test_awx_configure_exists_and_has_templates():
