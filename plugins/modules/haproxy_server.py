@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) seed.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: haproxy_server
+short_description: Set HAProxy server state, weight and address, or switch a backend between colours
+version_added: 0.1.0
+description:
+  - Talks to HAProxy's runtime API (unix socket or TCP) and reads the backend's servers first; only what
+    differs is changed, so RV(ignore:changed) is real and check mode predicts exactly what would be sent.
+  - "One server: O(server) with any of O(state), O(weight), O(address), O(port)."
+  - "Blue-green switch: O(switch_to=green) puts every server of O(backend) whose name ends with C(_green)
+    C(ready) first, then every other server into O(switch_others_state). The backend never has fewer
+    ready servers during the switch than before it."
+  - After a change the whole runtime state is written to O(state_file) (C(show servers state)), which
+    HAProxy loads with C(load-server-state-from-file), so a reload or restart keeps the colour.
+  - O(wait_drained=true) waits until servers put into drain or maint have no sessions left.
+  - Nothing is sent when the input is invalid, the socket is missing or not writable, or the backend or
+    a server does not exist.
+author:
+  - seed.fleet maintainers
+extends_documentation_fragment:
+  - seed.fleet._haproxy_runtime
+options:
+  backend:
+    description: Name of the HAProxy backend.
+    type: str
+    required: true
+  server:
+    description:
+      - Name of one server of O(backend) to change.
+      - Mutually exclusive with O(switch_to). Without O(state), O(weight), O(address) and O(port) the module
+        only reads.
+    type: str
+  state:
+    description:
+      - Administrative state of O(server). V(ready) takes traffic, V(drain) takes no new connections
+        (except persistent ones) and keeps health checks, V(maint) takes none.
+    type: str
+    choices: [ready, drain, maint]
+  weight:
+    description: Weight of O(server) (0-256; 0 takes no new traffic while staying ready).
+    type: int
+  address:
+    description:
+      - New IPv4 or IPv6 address of O(server) (the runtime API cannot resolve host names).
+    type: str
+  port:
+    description: New port of O(server) (1-65535).
+    type: int
+  switch_to:
+    description:
+      - Colour to move O(backend) to, for example V(green); servers are matched by the name suffix
+        C(_<colour>) (seed.fleet.load_balancer names them C(<host>_blue) and C(<host>_green)).
+      - Fails without changing anything when no server carries that colour.
+    type: str
+  switch_others_state:
+    description:
+      - State for the servers that are not of the O(switch_to) colour.
+      - With V(drain), servers already in V(maint) stay there (they already take no traffic).
+    type: str
+    choices: [drain, maint]
+    default: drain
+  wait_drained:
+    description:
+      - After the change, wait until every server put (or already) in V(drain) or V(maint) by this call has
+        no current sessions. Not done in check mode.
+    type: bool
+    default: false
+  drain_timeout:
+    description:
+      - Seconds O(wait_drained) waits. On timeout the task fails naming the servers and their session counts;
+        the state change itself stays in place and is persisted.
+    type: int
+    default: 60
+  state_file:
+    description:
+      - Where to write C(show servers state) after a change (HAProxy's C(server-state-file)), atomically.
+      - Set to V(null) or an empty string to not persist (then a reload or restart resets the runtime state
+        to what the configuration says).
+    type: path
+    default: /var/lib/haproxy/server-state
+attributes:
+  check_mode:
+    support: full
+    description: Reads the servers and reports what would change; sends no change and writes no state file.
+  diff_mode:
+    support: full
+    description: Server-level before and after (state, weight, address, port) of the servers the task is about.
+notes:
+  - Gate a switch on the new colour's health first (for example with M(seed.fleet.http_check)); the module
+    does not wait for health checks of servers it puts into V(ready).
+  - Servers in maintenance for another reason (tracking, DNS resolution) may stay there after V(ready); the
+    module warns when HAProxy does not report what was asked.
+seealso:
+  - module: community.general.haproxy
+  - name: HAProxy management guide, runtime API
+    description: The commands this module sends (C(show servers state), C(show stat), C(set server)).
+    link: https://docs.haproxy.org/2.6/management.html#9.3
+"""
+
+EXAMPLES = r"""
+- name: Switch the demo app to green, drain blue and wait for its sessions to end
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    switch_to: green
+    wait_drained: true
+    drain_timeout: 30
+  become: true
+
+- name: Take one server out of rotation for maintenance
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    server: app1_blue
+    state: maint
+
+- name: Point a server at a new address and port, half weight
+  seed.fleet.haproxy_server:
+    socket: tcp://127.0.0.1:9999
+    backend: be_demo
+    server: app2_green
+    address: 10.0.0.12
+    port: 8082
+    weight: 50
+
+- name: Read a backend without changing it
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    server: app1_green
+  register: lb_state
+"""
+
+RETURN = r"""
+before:
+  description: Every server of the backend before the task, by name.
+  returned: success
+  type: dict
+  sample:
+    app1_blue: {state: ready, weight: 1, address: 10.0.0.11, port: 8081, sessions: 3, health: UP}
+    app1_green: {state: maint, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: MAINT}
+  contains:
+    state:
+      description: Administrative state, V(ready), V(drain) or V(maint).
+      type: str
+    weight:
+      description: User weight.
+      type: int
+    address:
+      description: Server address.
+      type: str
+    port:
+      description: Server port.
+      type: int
+    sessions:
+      description: Current sessions.
+      type: int
+    health:
+      description: HAProxy's status text (C(UP), C(DOWN), C(DRAIN), C(MAINT), C(no check), ...).
+      type: str
+after:
+  description:
+    - Every server of the backend after the task (read back from HAProxy; predicted in check mode), same
+      keys as RV(before).
+  returned: success
+  type: dict
+  sample:
+    app1_blue: {state: drain, weight: 1, address: 10.0.0.11, port: 8081, sessions: 0, health: DRAIN}
+    app1_green: {state: ready, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: UP}
+commands:
+  description: The changes planned (and, outside check mode, sent), in order.
+  returned: success
+  type: list
+  elements: str
+  sample: ["be_demo/app1_green state maint -> ready", "be_demo/app1_blue state ready -> drain"]
+state_file:
+  description: The state file written after the change.
+  returned: when a change was persisted
+  type: str
+  sample: /var/lib/haproxy/server-state
+backend:
+  description: The backend.
+  returned: always
+  type: str
+  sample: be_demo
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import RUNTIME_ARGSPEC, control
+
+
+def main():
+    argument_spec = dict(RUNTIME_ARGSPEC)
+    argument_spec.update(
+        backend=dict(type="str", required=True),
+        server=dict(type="str"),
+        state=dict(type="str", choices=["ready", "drain", "maint"]),
+        weight=dict(type="int"),
+        address=dict(type="str"),
+        port=dict(type="int"),
+        switch_to=dict(type="str"),
+        switch_others_state=dict(type="str", choices=["drain", "maint"], default="drain"),
+        wait_drained=dict(type="bool", default=False),
+        drain_timeout=dict(type="int", default=60),
+        state_file=dict(type="path", default="/var/lib/haproxy/server-state"),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_one_of=[("server", "switch_to")],
+        mutually_exclusive=[("server", "switch_to"), ("switch_to", "state"), ("switch_to", "weight"),
+                            ("switch_to", "address"), ("switch_to", "port")],
+        supports_check_mode=True,
+    )
+    ok, result = control(module.params, module.check_mode)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff", None)
+    if not ok:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

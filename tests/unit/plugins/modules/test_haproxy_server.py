@@ -1,0 +1,180 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""seed.fleet.haproxy_server end to end against the fake HAProxy runtime API."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.seed.fleet.plugins.modules import haproxy_server
+from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FMAINT, FDRAIN, FakeHAProxy
+
+BACKENDS = {
+    "be_demo": [("app1_blue", "127.0.0.1", 8081), ("app1_green", "127.0.0.1", 8082, True),
+                ("app2_blue", "127.0.0.2", 8081), ("app2_green", "127.0.0.2", 8082, True)],
+    "be_api": [("app1_blue", "127.0.0.1", 9081)],
+}
+
+
+@pytest.fixture()
+def lb():
+    tmp = tempfile.mkdtemp(prefix="hap", dir="/tmp")
+    proxy = FakeHAProxy(BACKENDS).start(unix_path=os.path.join(tmp, "admin.sock"))
+    proxy.state_file = os.path.join(tmp, "server-state")
+    yield proxy
+    proxy.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(capsys, lb, check=False, diff=True, **args):
+    args.setdefault("socket", lb.unix_path)
+    args.setdefault("state_file", lb.state_file)
+    args["_ansible_check_mode"] = check
+    args["_ansible_diff"] = diff
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            haproxy_server.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_switch_to_green(capsys, lb):
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
+    assert rc == 0 and out["changed"] is True
+    assert lb.writes == ["set server be_demo/app1_green state ready", "set server be_demo/app2_green state ready",
+                         "set server be_demo/app1_blue state drain", "set server be_demo/app2_blue state drain"]
+    assert {n: s["state"] for n, s in out["after"].items()} == {
+        "app1_blue": "drain", "app2_blue": "drain", "app1_green": "ready", "app2_green": "ready"}
+    assert out["before"]["app1_green"]["state"] == "maint"
+    assert out["diff"]["before"]["app1_green"]["state"] == "maint"
+    assert out["diff"]["after"]["app1_green"]["state"] == "ready"
+    # persisted: exactly what HAProxy reports now, in its own format
+    with open(lb.state_file) as handle:
+        dumped = handle.read()
+    assert dumped == lb.show_servers_state(None) + "\n"  # the reply, blank line included
+    assert out["state_file"] == lb.state_file
+    assert lb.backends["be_api"][1][0].admin == 0  # other backends untouched
+
+
+def test_switch_is_idempotent(capsys, lb):
+    run(capsys, lb, backend="be_demo", switch_to="green")
+    written = len(lb.writes)
+    os.unlink(lb.state_file)
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
+    assert rc == 0 and out["changed"] is False and len(lb.writes) == written
+    assert not os.path.exists(lb.state_file)  # nothing changed, nothing persisted
+
+
+def test_switch_check_mode_changes_nothing(capsys, lb):
+    before = lb.state("be_demo")
+    rc, out = run(capsys, lb, check=True, backend="be_demo", switch_to="green", switch_others_state="maint")
+    assert rc == 0 and out["changed"] is True
+    assert lb.writes == [] and lb.state("be_demo") == before and not os.path.exists(lb.state_file)
+    assert out["after"]["app1_green"]["state"] == "ready" and out["after"]["app1_blue"]["state"] == "maint"
+
+
+def test_switch_back_with_maint(capsys, lb):
+    run(capsys, lb, backend="be_demo", switch_to="green")
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="blue", switch_others_state="maint")
+    assert rc == 0 and out["changed"] is True
+    assert lb.server("be_demo", "app1_blue").admin & (FMAINT | FDRAIN) == 0
+    assert lb.server("be_demo", "app1_green").admin & FMAINT
+
+
+def test_single_server_state_weight_address(capsys, lb):
+    rc, out = run(capsys, lb, backend="be_demo", server="app2_blue", state="drain", weight=50,
+                  address="127.0.0.9", port=9000)
+    assert rc == 0 and out["changed"] is True
+    assert lb.writes == ["set server be_demo/app2_blue addr 127.0.0.9 port 9000",
+                         "set server be_demo/app2_blue weight 50",
+                         "set server be_demo/app2_blue state drain"]
+    assert out["after"]["app2_blue"] == {"state": "drain", "weight": 50, "address": "127.0.0.9", "port": 9000,
+                                         "sessions": 0, "health": "DRAIN"}
+    assert list(out["diff"]["after"]) == ["app2_blue"]
+    rc, out = run(capsys, lb, backend="be_demo", server="app2_blue", state="drain", weight=50,
+                  address="127.0.0.9", port=9000)
+    assert rc == 0 and out["changed"] is False and len(lb.writes) == 3
+
+
+def test_read_only_call(capsys, lb):
+    rc, out = run(capsys, lb, backend="be_demo", server="app1_blue")
+    assert rc == 0 and out["changed"] is False and lb.writes == [] and out["before"] == out["after"]
+
+
+def test_tcp_socket_and_no_state_file(capsys, lb):
+    rc, out = run(capsys, lb, socket=lb.tcp_address, state_file=None, backend="be_demo", server="app1_blue",
+                  state="maint")
+    assert rc == 0 and out["changed"] is True and "state_file" not in out
+    assert not os.path.exists(lb.state_file)
+
+
+def test_no_diff_unless_asked(capsys, lb):
+    rc, out = run(capsys, lb, diff=False, backend="be_demo", switch_to="green")
+    assert rc == 0 and "diff" not in out
+
+
+def test_wait_drained_success(capsys, lb):
+    lb.server("be_demo", "app1_blue").sessions = 3
+    lb.drain_step = 1
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", wait_drained=True, drain_timeout=10)
+    assert rc == 0 and out["after"]["app1_blue"]["sessions"] == 0
+
+
+def test_wait_drained_timeout_names_servers(capsys, lb):
+    lb.server("be_demo", "app1_blue").sessions = 7
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", wait_drained=True, drain_timeout=0)
+    assert rc == 1 and out["failed"] is True
+    assert "app1_blue (7 sessions)" in out["msg"] and "app2_blue" not in out["msg"]
+    # the switch itself happened and was persisted, so the task reports it
+    assert out["changed"] is True and os.path.exists(lb.state_file)
+
+
+# --- errors: a clear message and nothing written ---------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (dict(backend="be_nope", switch_to="green"), "No such backend 'be_nope'"),
+    (dict(backend="be_demo", switch_to="purple"), "No server named '*_purple'"),
+    (dict(backend="be_demo", server="app9_blue", state="drain"), "No such server 'app9_blue'"),
+    (dict(backend="be_demo", server="app1_blue", weight=300), "weight must be between 0 and 256"),
+    (dict(backend="be_demo", server="app1_blue", port=70000), "port must be between 1 and 65535"),
+    (dict(backend="be_demo", server="app1_blue", address="app1.internal"), "must be an IPv4 or IPv6"),
+    (dict(backend="be demo; shutdown", switch_to="green"), "backend must be a HAProxy name"),
+    (dict(backend="be_demo", server="app1_blue state maint", state="ready"), "server must be a HAProxy name"),
+    (dict(backend="be_demo", switch_to="gr een"), "switch_to must be a colour name"),
+    (dict(backend="be_demo", switch_to="green", drain_timeout=-1), "drain_timeout must be >= 0"),
+    (dict(backend="be_demo", switch_to="green", state_file="/nonexistent/dir/state"), "does not exist"),
+    (dict(backend="be_demo", switch_to="green", socket="/nonexistent/admin.sock"), "does not exist"),
+    (dict(backend="be_demo", switch_to="green", socket="tcp://127.0.0.1"), "is not tcp://HOST:PORT"),
+    (dict(backend="be_demo", switch_to="green", timeout=0), "timeout must be > 0"),
+    (dict(backend="be_demo", server="app1_blue", switch_to="green"), "mutually exclusive"),
+    (dict(backend="be_demo", switch_to="green", state="ready"), "mutually exclusive"),
+    (dict(backend="be_demo"), "one of the following is required"),
+    (dict(backend="be_demo", server="app1_blue", state="up"), "value of state must be one of"),
+])
+def test_bad_input_fails_and_writes_nothing(capsys, lb, args, message):
+    before = lb.state("be_demo")
+    rc, out = run(capsys, lb, **args)
+    assert rc == 1 and out["failed"] is True and out.get("changed", False) is False
+    assert message in out["msg"]
+    assert lb.writes == [] and lb.state("be_demo") == before and not os.path.exists(lb.state_file)
+
+
+def test_permission_denied_reply(capsys, lb):
+    lb.level = "operator"
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
+    assert rc == 1 and out["changed"] is False and "level admin" in out["msg"]
+    assert lb.server("be_demo", "app1_green").admin & FMAINT and not os.path.exists(lb.state_file)
+
+
+def test_error_mid_switch_reports_and_persists(capsys, lb):
+    # HAProxy refuses the second command: the first one did happen, so the task says so and persists it.
+    lb.replies["set server be_demo/app2_green"] = "No such server.\n"
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
+    assert rc == 1 and out["changed"] is True and "No such server." in out["msg"]
+    assert lb.writes == ["set server be_demo/app1_green state ready", "set server be_demo/app2_green state ready"]
+    assert lb.server("be_demo", "app1_blue").admin == 0  # the old colour was not drained
+    with open(lb.state_file) as handle:
+        assert "be_demo 2 app1_green 127.0.0.1 2 4 " in handle.read()
