@@ -98,11 +98,13 @@ def _role_specs() -> dict[str, dict]:
         opts: dict = {}
         for entry in sorted(entries, key=lambda e: e == "main"):
             opts.update((entries[entry] or {}).get("options") or {})
+            ROLE_ENTRIES[(role.name, entry)] = (entries[entry] or {}).get("options") or {}
         specs[role.name] = opts
     return specs
 
 
 BROKEN_SPECS: dict[str, str] = {}
+ROLE_ENTRIES: dict[tuple[str, str], dict] = {}
 ROLE_SPECS = _role_specs()
 ROLE_NAMES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
 
@@ -242,11 +244,32 @@ def test_survey_field_matches_argument_spec(template, field):
     assert not problems, f"{template['name']}:{variable} vs roles/{role}/meta/argument_specs.yml:\n  " + "\n  ".join(problems)
 
 
-def _roles_of(playbook: Path) -> set[str]:
-    text = playbook.read_text()
-    names = set(re.findall(r"seed\.fleet\.([a-z0-9_]+)", text))
-    names |= set(re.findall(r"^\s*-\s*(?:role:\s*)?([a-z0-9_]+)\s*$", text, re.M))
-    return names & set(ROLE_SPECS)
+def _short(name: str) -> str:
+    return name.split(".")[-1] if name.startswith("seed.fleet.") else name
+
+
+def _entries_of(playbook: Path) -> set[tuple[str, str]]:
+    """(role, entry point) pairs a playbook runs: roles: lists and include/import_role tasks."""
+    found: set[tuple[str, str]] = set()
+
+    def tasks(items):
+        for t in items or []:
+            if not isinstance(t, dict):
+                continue
+            for key in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
+                if isinstance(t.get(key), dict):
+                    found.add((_short(t[key].get("name", "")), t[key].get("tasks_from", "main")))
+            for key in ("block", "rescue", "always"):
+                tasks(t.get(key))
+
+    for play in yaml.safe_load(playbook.read_text()) or []:
+        if not isinstance(play, dict):
+            continue
+        for r in play.get("roles") or []:
+            found.add((_short(r if isinstance(r, str) else r.get("role") or r.get("name", "")), "main"))
+        for key in ("pre_tasks", "tasks", "post_tasks", "handlers"):
+            tasks(play.get(key))
+    return {e for e in found if e in ROLE_ENTRIES}
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t["name"] for t in TEMPLATES])
@@ -258,10 +281,10 @@ def test_survey_covers_playbook(template):
     asked = {f["variable"] for f in template["survey_spec"]["spec"]}
     problems = [f"{v}: a hosts: pattern of the playbook that the survey does not offer"
                 for v in sorted(set(HOSTS_VAR.findall(text)) - asked)]
-    for role in sorted(_roles_of(playbook)):
-        for name, spec in ROLE_SPECS[role].items():
+    for role, entry in sorted(_entries_of(playbook)):
+        for name, spec in ROLE_ENTRIES[(role, entry)].items():
             if (spec or {}).get("required") and name not in asked and not re.search(rf"\b{name}\s*:", text):
-                problems.append(f"{name}: required by seed.fleet.{role}, neither asked nor set by {template['playbook']}")
+                problems.append(f"{name}: required by seed.fleet.{role} ({entry}), neither asked nor set by {template['playbook']}")
     assert not problems, f"{template['name']}:\n  " + "\n  ".join(problems)
 
 
