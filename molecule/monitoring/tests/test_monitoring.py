@@ -1,0 +1,213 @@
+"""What an operator checks after seed.fleet.monitoring_server and monitoring_agent ran.
+
+Two hosts: the server (group ``monitoring``) and an agent; both run the agent.
+Cross-host checks (targets up, journal shipping) use testinfra hosts built from
+Molecule's inventory.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+from testinfra.utils.ansible_runner import AnsibleRunner
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+RUNNER = AnsibleRunner(INVENTORY)
+ALL_HOSTS = sorted(RUNNER.get_hosts("all"))
+SERVERS = sorted(RUNNER.get_hosts("monitoring"))
+AGENTS = [h for h in ALL_HOSTS if h not in SERVERS]
+ROLE_FILES = Path(__file__).resolve().parents[3] / "roles" / "monitoring_server" / "files"
+CREDS = "prometheus:molecule-scrape-secret"
+ALERTS = {
+    "InstanceDown", "DiskAlmostFull", "MemoryPressure", "HighLoad", "ClockSkew",
+    "LbBackendDown", "LbServerDown", "AppHigh5xxRatio", "ProbeFailing", "TlsCertificateExpiring",
+}
+
+
+def _host(name):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+
+
+@pytest.fixture(scope="module")
+def server():
+    assert len(SERVERS) == 1, f"expected one host in group monitoring, got {SERVERS}"
+    return _host(SERVERS[0])
+
+
+@pytest.fixture(scope="module")
+def agent():
+    assert AGENTS, "expected at least one agent-only host"
+    return _host(AGENTS[0])
+
+
+def _wait(check, timeout=90.0, interval=2.0):
+    """Call check() until it returns a truthy value or the deadline passes; return the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def _api(host, path):
+    out = host.check_output(f"curl -sf 'http://127.0.0.1:9090{path}'")
+    data = json.loads(out)
+    assert data["status"] == "success", data
+    return data["data"]
+
+
+def _status(host, url, creds=None):
+    auth = f"-u '{creds}' " if creds else ""
+    return host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {auth}'{url}'")
+
+
+# --- agent side (every host) ------------------------------------------------------
+
+@pytest.mark.parametrize("name", ALL_HOSTS)
+def test_metrics_need_credentials(name):
+    host = _host(name)
+    url = "http://127.0.0.1:9100/metrics"
+    assert _status(host, url) == "401"
+    assert _status(host, url, "prometheus:wrong-password") == "401"
+    assert _status(host, url, CREDS) == "200"
+    # The password is stored only as a bcrypt hash.
+    web = host.file("/etc/prometheus/node-exporter/web-config.yml")
+    assert web.mode == 0o640
+    assert "molecule-scrape-secret" not in web.content_string
+    assert re.search(r'"prometheus": "\$2b\$10\$', web.content_string)
+
+
+@pytest.mark.parametrize("name", ALL_HOSTS)
+def test_sandbox_keeps_filesystem_and_timex_collectors(name):
+    host = _host(name)
+    out = host.check_output("systemd-analyze security prometheus-node-exporter.service --no-pager")
+    exposure = float(re.search(r"Overall exposure level for prometheus-node-exporter\.service: ([0-9.]+)", out).group(1))
+    assert exposure <= 3.5, out[-400:]
+    metrics = host.check_output(f"curl -sf -u '{CREDS}' http://127.0.0.1:9100/metrics")
+    assert re.search(r"^node_filesystem_avail_bytes\{", metrics, re.M), "filesystem collector broken by the sandbox"
+    assert 'node_scrape_collector_success{collector="filesystem"} 1' in metrics
+    assert 'node_scrape_collector_success{collector="timex"} 1' in metrics
+    assert re.search(r"^node_timex_offset_seconds ", metrics, re.M)
+
+
+@pytest.mark.parametrize("name", ALL_HOSTS)
+def test_textfile_collector_dir_is_read(name):
+    host = _host(name)
+    d = host.file("/var/lib/prometheus/node-exporter")
+    assert d.is_directory and d.user == "prometheus"
+    marker = f"seed_fleet_verify_textfile{{run=\"{uuid.uuid4().hex[:8]}\"}} 1"
+    host.check_output(f"printf '%s\\n' '{marker}' > /var/lib/prometheus/node-exporter/verify.prom")
+    try:
+        metrics = host.check_output(f"curl -sf -u '{CREDS}' http://127.0.0.1:9100/metrics")
+        assert marker in metrics
+    finally:
+        host.run("rm -f /var/lib/prometheus/node-exporter/verify.prom")
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_journal_upload_runs_on_agents(name):
+    host = _host(name)
+    assert host.service("systemd-journal-upload").is_enabled
+    assert host.service("systemd-journal-upload").is_running
+    assert f"URL=http://{SERVERS[0]}:19532" in host.file("/etc/systemd/journal-upload.conf.d/50-seed-fleet.conf").content_string
+
+
+# --- server side ------------------------------------------------------------------
+
+def test_every_inventory_target_is_up(server):
+    def targets():
+        data = _api(server, "/api/v1/targets?state=active")["activeTargets"]
+        return data if data and all(t["health"] == "up" for t in data) else None
+
+    data = _wait(targets) or _api(server, "/api/v1/targets?state=active")["activeTargets"]
+    down = [(t["labels"].get("job"), t["labels"].get("instance"), t.get("lastError")) for t in data if t["health"] != "up"]
+    assert not down, f"targets not up: {down}"
+    by_job = {}
+    for t in data:
+        by_job.setdefault(t["labels"]["job"], set()).add(t["labels"]["instance"])
+    assert by_job["node"] == set(ALL_HOSTS), "node targets must be exactly the inventory hosts"
+    assert {"prometheus", "alertmanager", "blackbox_exporter", "blackbox_http"} <= set(by_job)
+    # And the same through PromQL: up == 1 for every node exporter.
+    result = _api(server, "/api/v1/query?query=up%7Bjob%3D%22node%22%7D")["result"]
+    assert {r["metric"]["instance"]: r["value"][1] for r in result} == {h: "1" for h in ALL_HOSTS}
+
+
+def test_file_sd_comes_from_inventory(server):
+    node = json.loads(server.file("/etc/prometheus/file_sd/node.json").content_string)
+    assert sorted(t["labels"]["instance"] for t in node) == ALL_HOSTS
+    assert sorted(t["targets"][0] for t in node) == sorted(f"{h}:9100" for h in ALL_HOSTS)
+    # No host in group lb here: HAProxy's list is empty, not missing.
+    assert json.loads(server.file("/etc/prometheus/file_sd/haproxy.json").content_string) == []
+    secret = server.file("/etc/prometheus/secrets/node_exporter.password")
+    assert secret.mode == 0o640 and secret.group == "prometheus"
+    assert "molecule-scrape-secret" not in server.file("/etc/prometheus/prometheus.yml").content_string
+
+
+def test_configs_pass_their_checkers(server):
+    server.check_output("promtool check config /etc/prometheus/prometheus.yml")
+    server.check_output("amtool check-config /etc/prometheus/alertmanager.yml")
+    server.check_output("prometheus-blackbox-exporter --config.check --config.file=/etc/prometheus/blackbox.yml")
+
+
+def test_alert_rules_are_loaded(server):
+    groups = _api(server, "/api/v1/rules?type=alert")["groups"]
+    rules = {r["name"]: r for g in groups for r in g["rules"]}
+    assert ALERTS <= set(rules), f"missing: {ALERTS - set(rules)}"
+    assert all(r["health"] == "ok" for r in rules.values()), {n: r.get("lastError") for n, r in rules.items()}
+
+
+def test_rule_unit_tests_pass_against_the_deployed_rules(server):
+    spec = yaml.safe_load((ROLE_FILES / "tests" / "seed-fleet.rules.test.yml").read_text())
+    spec["rule_files"] = ["/etc/prometheus/rules.d/seed-fleet.rules.yml"]
+    payload = base64.b64encode(yaml.safe_dump(spec).encode()).decode()
+    path = f"/tmp/seed-fleet-rules-test-{uuid.uuid4().hex[:8]}.yml"
+    server.check_output(f"echo {payload} | base64 -d > {path}")
+    try:
+        result = server.run(f"promtool test rules {path}")
+    finally:
+        server.run(f"rm -f {path}")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
+
+
+def test_alertmanager_is_ready_and_wired(server):
+    assert _status(server, "http://127.0.0.1:9093/-/ready") == "200"
+    active = _wait(lambda: _api(server, "/api/v1/alertmanagers")["activeAlertmanagers"])
+    assert active and "9093" in active[0]["url"]
+
+
+def test_blackbox_probe_succeeds_with_body_match(server):
+    result = _wait(lambda: _api(server, "/api/v1/query?query=probe_success%7Bjob%3D%22blackbox_http%22%7D")["result"])
+    assert result and all(r["value"][1] == "1" for r in result), result
+    ok = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9090/-/healthy'")
+    assert re.search(r"^probe_success 1$", ok, re.M)
+    # Same status code, body that does not match: the probe must fail.
+    bad = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9090/-/ready'")
+    assert re.search(r"^probe_success 0$", bad, re.M)
+
+
+def test_agent_log_line_reaches_the_server(server, agent):
+    tag = f"seed-fleet-verify-{uuid.uuid4().hex[:12]}"
+    agent.check_output(f"logger -t {tag} central-logging-check")
+
+    def arrived():
+        out = server.run(f"journalctl -D /var/log/journal/remote -t {tag} --no-pager -q -o cat")
+        return "central-logging-check" in out.stdout
+
+    assert _wait(arrived, timeout=60), f"log line {tag} did not reach /var/log/journal/remote on the server"
+
+
+def test_dashboards_are_shipped(server):
+    for name in ("seed-fleet-hosts.json", "seed-fleet-haproxy.json", "seed-fleet-deploys.json"):
+        f = server.file(f"/var/lib/seed-fleet/grafana-dashboards/{name}")
+        assert f.exists
+        assert json.loads(f.content_string)["uid"] == name[:-5]
