@@ -14,6 +14,8 @@ Environment:
   APP_UNHEALTHY=1                   /healthz answers 503 from the start
   APP_UNHEALTHY_AFTER=N             /healthz turns 503 (and / turns 500) N seconds after start
   APP_CRASH_AFTER=N                 the process exits (status 1) N seconds after start
+  APP_FAIL_AFTER_REQUESTS=N         turns unhealthy (as above) after serving N requests
+                                    other than /healthz (fails once real traffic arrives)
   APP_GRACE (30)                    seconds to finish requests in flight on SIGTERM
 On SIGTERM it stops accepting, finishes the requests in flight and exits 0.
 `app.py --check` is the container HEALTHCHECK (exit 0 when /healthz is 200).
@@ -43,13 +45,16 @@ def _float(name):
 
 UNHEALTHY_AFTER = 0.0 if ENV.get("APP_UNHEALTHY", "") in ("1", "true", "yes") else _float("APP_UNHEALTHY_AFTER")
 CRASH_AFTER = _float("APP_CRASH_AFTER")
-STATE = {"in_flight": 0, "stopping": False}
+FAIL_AFTER_REQUESTS = _float("APP_FAIL_AFTER_REQUESTS")
+STATE = {"in_flight": 0, "stopping": False, "served": 0}
 LOCK = threading.Lock()
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
            503: "Service Unavailable"}
 
 
 def healthy():
+    if FAIL_AFTER_REQUESTS is not None and STATE["served"] >= FAIL_AFTER_REQUESTS:
+        return False
     return UNHEALTHY_AFTER is None or time.monotonic() - STARTED < UNHEALTHY_AFTER
 
 
@@ -68,6 +73,8 @@ def route(method, target):
         return 405, text, "method not allowed\n"
     if path == "/healthz":
         return (200, text, "ok\n") if healthy() else (503, text, "unhealthy\n")
+    with LOCK:
+        STATE["served"] += 1
     if path == "/slow":
         try:
             ms = min(60000, max(0, query_int(query, "ms", 1000)))

@@ -1,0 +1,221 @@
+"""What a user and an operator see through seed.fleet.blue_green, in order:
+v1 live (converge) -> deploy v2 -> rollback -> unhealthy v3 blocked ->
+v4 failing after the switch rolled back automatically -> repeated deploy changed=0.
+
+The tests run in file order and build on each other (one deploy history).
+Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
+"""
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
+LB = testinfra.get_host("docker://blue_green-lb")
+APPS = [testinfra.get_host("docker://blue_green-app%d" % i) for i in (1, 2)]
+SERVERS = ["blue_green-app1", "blue_green-app2"]
+
+# A bounded probe run inside the LB: one request per connection (Connection: close)
+# every 20 ms for at most `seconds`; writes "t status version" lines.
+PROBE = r"""
+import socket, sys, time
+end = time.time() + float(sys.argv[1])
+out = open(sys.argv[2], "w")
+while time.time() < end:
+    t = time.time()
+    try:
+        s = socket.create_connection(("127.0.0.1", 80), timeout=5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            c = s.recv(4096)
+            if not c:
+                break
+            data += c
+        s.close()
+        status = data.split(b" ", 2)[1].decode() if data else "EMPTY"
+        v = data.split(b"version=", 1)[1].split(b" ", 1)[0].decode() if b"version=" in data else "-"
+    except Exception as e:
+        status, v = "ERR:" + type(e).__name__, "-"
+    out.write("%.3f %s %s\n" % (t, status, v)); out.flush()
+    time.sleep(0.02)
+"""
+
+
+def playbook(name, *extra):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env.setdefault("ANSIBLE_PIPELINING", "True")
+    cmd = [str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i", str(Path(INVENTORY).parent),
+           str(PROJECT / "playbooks" / name)] + list(extra)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output):
+    return {m.group(1): dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2)))
+            for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M)}
+
+
+def lb_versions(n=8):
+    """What users get through the load balancer: n requests, new connection each."""
+    out = []
+    for _ in range(n):
+        cmd = LB.run("curl -s -m 5 -o - -w ' %{http_code}' http://127.0.0.1/")
+        out.append(cmd.stdout.strip())
+    return out
+
+
+def state():
+    return json.loads(LB.check_output("cat /var/lib/seed-fleet/demo/state.json"))
+
+
+def server_status():
+    rows = LB.check_output("echo 'show stat' | socat - unix:/run/haproxy/admin.sock").splitlines()
+    head = rows[0].lstrip("# ").split(",")
+    stat = {}
+    for line in rows[1:]:
+        row = dict(zip(head, line.split(",")))
+        if row.get("pxname") == "be_demo" and row["svname"] not in ("FRONTEND", "BACKEND"):
+            stat[row["svname"]] = row["status"]
+    return stat
+
+
+class Probe:
+    """Background traffic through the LB while a playbook runs."""
+
+    def __init__(self, seconds):
+        self.path = "/tmp/probe-%d.txt" % int(time.time() * 1000)
+        LB.run("rm -f %s" % self.path)
+        subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", PROBE, str(seconds), self.path],
+                       check=True)
+
+    def results(self):
+        lines = LB.check_output("cat %s" % self.path).splitlines()
+        return [line.split() for line in lines]
+
+
+def assert_all(expected_version, expected_color):
+    got = lb_versions()
+    assert all(("version=%s color=%s" % (expected_version, expected_color)) in g and g.endswith("200") for g in got), got
+
+
+def test_v1_is_live_through_the_lb():
+    assert_all("v1", "blue")
+    st = state()
+    assert st["live"]["version"] == "v1" and st["live"]["color"] == "blue"
+    assert [h["result"] for h in st["history"]] == ["success"]
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_demo.prom")
+    assert 'seed_fleet_deploy_info{app="demo",version="v1",color="blue"} 1' in prom
+    assert re.search(r'seed_fleet_deploy_timestamp_seconds\{app="demo"\} \d+', prom)
+
+
+@pytest.mark.parametrize("app", APPS, ids=SERVERS)
+def test_containers_are_hardened(app):
+    info = json.loads(app.check_output("docker inspect demo-blue"))[0]
+    cfg, hc = info["Config"], info["HostConfig"]
+    assert cfg["User"] == "10001:10001"
+    assert hc["ReadonlyRootfs"] is True
+    assert "/tmp" in hc["Tmpfs"]
+    assert hc["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in hc["SecurityOpt"]
+    assert hc["LogConfig"]["Config"] == {"max-size": "10m", "max-file": "3"}
+    assert hc["RestartPolicy"]["Name"] == "unless-stopped"
+    assert hc["Memory"] > 0 and hc["PidsLimit"] > 0
+    assert cfg["Healthcheck"]["Test"] and info["State"]["Health"]["Status"] == "healthy"
+    assert cfg["Image"] == "seed-fleet/demo-app:v1"
+    assert app.run("docker exec demo-blue id -u").stdout.strip() == "10001"
+    assert app.run("docker exec demo-blue touch /opt/x").rc != 0  # read-only root
+
+
+def test_floating_tag_refused():
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=latest")
+    assert rc != 0 and "floating tags" in out
+    assert_all("v1", "blue")
+
+
+def test_deploy_v2_moves_traffic_and_keeps_v1_warm():
+    probe = Probe(120)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=v2")
+    assert rc == 0, out[-3000:]
+    time.sleep(0.5)
+    assert_all("v2", "green")
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    assert {r[2] for r in res} == {"v1", "v2"}
+    st = state()
+    assert st["live"]["version"] == "v2" and st["previous"]["version"] == "v1"
+    for app in APPS:  # old colour warm: running, healthy
+        assert app.check_output("docker inspect -f '{{.State.Health.Status}}' demo-blue") == "healthy"
+        assert app.run("systemctl is-active seed-fleet-demo-retire-blue.timer").stdout.strip() == "active"
+    status = server_status()
+    assert all(status[s + "_green"] == "UP" for s in SERVERS), status
+    assert all(status[s + "_blue"] == "DRAIN" for s in SERVERS), status
+
+
+def test_rollback_moves_traffic_back_within_a_second():
+    probe = Probe(90)
+    rc, out = playbook("rollback.yml")
+    assert rc == 0, out[-3000:]
+    assert_all("v1", "blue")
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    # The cutover as users see it: from the first v1 answer to the last v2 answer.
+    first_v1 = min(float(r[0]) for r in res if r[2] == "v1")
+    last_v2 = max((float(r[0]) for r in res if r[2] == "v2"), default=first_v1)
+    assert last_v2 - first_v1 <= 1.0
+    last = state()["history"][-1]
+    assert last["action"] == "rollback" and last["version"] == "v1" and last["result"] == "success"
+    assert state()["previous"]["version"] == "v2"
+
+
+def test_unhealthy_version_is_blocked():
+    probe = Probe(150)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=v3", "-e", '{"blue_green_env": {"APP_UNHEALTHY": "1"}}')
+    assert rc != 0
+    assert "health gate failed, traffic not moved" in out and "status 503" in out
+    assert_all("v1", "blue")
+    res = probe.results()
+    assert res and all(r[1] == "200" and r[2] == "v1" for r in res)
+    last = state()["history"][-1]
+    assert last["version"] == "v3" and last["result"] == "blocked"
+    assert state()["live"]["version"] == "v1"
+    for app in APPS:
+        assert app.run("docker inspect demo-green").rc != 0  # failed colour removed
+    status = server_status()
+    assert all(status[s + "_green"] == "MAINT" for s in SERVERS), status
+
+
+def test_version_failing_after_switch_is_rolled_back():
+    probe = Probe(200)
+    # v4 passes the health gate and HAProxy's checks, then breaks once real traffic
+    # reaches it (the probe's requests): the verification window must catch it.
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=v4", "-e", "blue_green_verify_seconds=6",
+                       "-e", '{"blue_green_env": {"APP_FAIL_AFTER_REQUESTS": "20"}}')
+    assert rc != 0
+    assert "post-switch verification failed" in out and "rolled back" in out
+    assert_all("v1", "blue")
+    last = state()["history"][-1]
+    assert last["version"] == "v4" and last["result"] == "rolled_back"
+    assert state()["live"]["version"] == "v1"
+    res = probe.results()
+    assert "v4" in {r[2] for r in res}  # traffic did move, and came back
+    assert res[-1][2] == "v1"
+    for app in APPS:
+        assert app.run("docker inspect demo-green").rc != 0
+
+
+def test_repeated_deploy_changes_nothing():
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=v1")
+    assert rc == 0, out[-3000:]
+    assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap(out).values()), recap(out)
+    assert "nothing to deploy" in out
+    assert_all("v1", "blue")
