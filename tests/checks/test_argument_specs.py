@@ -7,6 +7,8 @@ type and a description, and a default must be one of its ``choices``.
 """
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,65 @@ def test_checker_catches_drift():
     assert not _same("1", 1)
     assert not _same([1, 2], [2, 1])
     assert _same({"a": [1, "x"]}, {"a": [1, "x"]})
+
+
+class _VaultLoader(yaml.SafeLoader):
+    pass
+
+
+_VaultLoader.add_constructor("!vault", lambda loader, node: "<vaulted>")
+# Inventory variables fixed by the cross-role contracts rather than by a role's options:
+# baseline merges every baseline_firewall_allow_*; the LB reads each app host's
+# load_balancer_backend_address from hostvars.
+PATTERN_VARS = (re.compile(r"^baseline_firewall_allow_[a-z0-9_]+$"), re.compile(r"^load_balancer_backend_address$"))
+
+
+@functools.lru_cache(maxsize=1)
+def _all_options() -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {}
+    for role in ROLES:
+        opts: dict = {}
+        for entry in (_specs(role) or {}).values():
+            opts.update((entry or {}).get("options") or {})
+        out[role.name] = opts
+    return out
+
+
+def _sub_problems(where: str, value, spec: dict) -> list[str]:
+    sub = spec.get("options")
+    if not sub:
+        return []
+    items = value if isinstance(value, list) else [value]
+    problems = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        for k, v in item.items():
+            if k not in sub:
+                problems.append(f"{where}[{i}].{k}: not a sub-option ({sorted(sub)})")
+            else:
+                problems += _sub_problems(f"{where}[{i}].{k}", v, sub[k] or {})
+    return problems
+
+
+INVENTORY_FILES = sorted(p for inv in ("example", "lab") for d in ("group_vars", "host_vars")
+                         for p in (REPO / "inventories" / inv / d).rglob("*.y*ml") if p.is_file())
+
+
+@pytest.mark.parametrize("path", INVENTORY_FILES, ids=[str(p.relative_to(REPO)) for p in INVENTORY_FILES])
+def test_inventory_variables_are_role_options(path: Path):
+    """A role-prefixed inventory variable must be an option the role declares (typos, renamed vars)."""
+    data = yaml.load(path.read_text(), Loader=_VaultLoader) or {}
+    options = _all_options()
+    problems = []
+    for key, value in data.items():
+        owner = max((r for r in options if key.startswith(r + "_")), key=len, default=None)
+        if owner is None or any(p.match(key) for p in PATTERN_VARS):
+            continue
+        if not options[owner]:
+            continue  # role without argument specs yet
+        if key not in options[owner]:
+            problems.append(f"{key}: not an option of roles/{owner}/meta/argument_specs.yml")
+        else:
+            problems += _sub_problems(key, value, options[owner][key] or {})
+    assert not problems, "\n".join(problems)
