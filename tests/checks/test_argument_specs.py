@@ -1,4 +1,5 @@
-"""Every role's public variables: defaults/main.yml and meta/argument_specs.yml agree.
+"""Every role's public variables: defaults/main.yml and meta/argument_specs.yml agree;
+inventory variables that name a role are options that role declares.
 
 Generic over roles/*: a role added or changed by anyone is checked the same way.
 For the ``main`` entry point the set of keys must be identical and each default
