@@ -90,6 +90,15 @@ def test_tarball_content(tarball: Path):
             assert f"roles/{role.name}/tasks/main.yml" in names, role.name
 
 
+def test_every_role_has_a_readme(tarball: Path):
+    """galaxy-importer stops at the first role without README.md without naming it; name them all."""
+    with tarfile.open(tarball) as tf:
+        names = {n[2:] if n.startswith("./") else n for n in tf.getnames()}
+    roles = sorted({n.split("/")[1] for n in names if n.startswith("roles/") and n.count("/") >= 2})
+    missing = [r for r in roles if f"roles/{r}/README.md" not in names]
+    assert not missing, f"roles without README.md (Galaxy refuses the import): {missing}"
+
+
 def _importer_python() -> Path:
     """A venv with galaxy-importer, rebuilt when the pins change."""
     pins = [ln for ln in CONSTRAINTS.read_text().splitlines()
