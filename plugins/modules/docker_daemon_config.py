@@ -28,7 +28,7 @@ description:
   - The file is rewritten only when its data changes (formatting alone is not a change), as
     canonical JSON (sorted keys, two-space indent).
 author:
-  - seed.fleet maintainers
+  - seed.fleet maintainers (@seed-fleet)
 options:
   path:
     description: Path of the daemon configuration file.
