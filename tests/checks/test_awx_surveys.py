@@ -137,7 +137,7 @@ def test_awx_configure_exists_and_has_templates():
 def test_syntax_check():
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
     r = subprocess.run([_bin("ansible-playbook"), "--syntax-check", str(PLAYBOOK)], cwd=REPO, env=env,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -150,7 +150,7 @@ def test_module_options_are_documented():
                 used.setdefault(key, set()).update(args or {})
     defaults = (play.get("module_defaults") or {}).get("group/awx.awx.controller") or {}
     r = subprocess.run([_bin("ansible-doc"), "-j", *sorted(used)], cwd=REPO, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=120)
+                       stdin=subprocess.DEVNULL, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     docs = json.loads(r.stdout)
     problems = []

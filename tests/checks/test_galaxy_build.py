@@ -49,7 +49,7 @@ def _clean_env(home: Path) -> dict[str, str]:
 
 def _run(cmd, cwd, env, timeout=180):
     r = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=timeout)
+                       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
     return r
 
 
@@ -117,7 +117,7 @@ def _importer_python() -> Path:
     constraints.write_text("\n".join(pins) + "\n")
     r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                         "-c", str(constraints), wanted[0].split("==")[0]],
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600, check=False)
     assert r.returncode == 0, f"installing galaxy-importer failed:\n{r.stdout}\n{r.stderr}"
     stamp.write_text(digest)
     return py
@@ -126,13 +126,14 @@ def _importer_python() -> Path:
 def test_galaxy_importer(tarball: Path, work: Path):
     py = _importer_python()
     cfg = work / "galaxy-importer.cfg"
-    # Galaxy's own defaults, spelled out, made explicit for an offline machine:
-    # ansible-test needs containers/network (we run sanity ourselves), ansible-lint
-    # runs offline, ansible-doc renders every plugin.
+    # Offline and fast: ansible-test needs containers/network (make test runs sanity
+    # itself); the importer's ansible-lint pass only ever yields warnings and doubles
+    # the time, and make test runs the same ansible-lint as its own stage; ansible-doc
+    # renders every plugin (a failure there is an import error).
     cfg.write_text(
         "[galaxy-importer]\n"
         "run_ansible_doc = True\n"
-        "run_ansible_lint = True\n"
+        "run_ansible_lint = False\n"
         "offline_ansible_lint = True\n"
         "run_ansible_test = False\n"
         "ansible_test_local_image = False\n"
