@@ -1,16 +1,209 @@
-"""What an operator checks after seed.fleet.baseline ran."""
+"""What an operator checks after seed.fleet.baseline ran.
+
+baseline-host is a plain host; baseline-app is a container host (group app) running
+Docker with a container published on 18080. Both are docker containers: their
+/proc/sys is read-only except /proc/sys/net (their own network namespace, made
+writable by prepare.yml), so kernel-global keys are checked as files only.
+"""
+import pytest
+import testinfra
+
+HOST = testinfra.get_host("docker://baseline-host")
+APP = testinfra.get_host("docker://baseline-app")
+BOTH = pytest.mark.parametrize("node", [HOST, APP], ids=["host", "app"])
+SYSCTL_FILE = "/etc/sysctl.d/90-seed-fleet.conf"
+SSH_OPTS = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
 
 
-def test_timezone_is_live(host):
-    assert host.file("/etc/localtime").linked_to.endswith("Europe/Berlin")
-    assert host.check_output("date +%Z") in ("CET", "CEST")
+def sysctl_file(node):
+    values = {}
+    for line in node.file(SYSCTL_FILE).content_string.splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
 
 
-def test_journal_is_persistent(host):
-    assert host.file("/var/log/journal").is_directory
-    conf = host.check_output("systemd-analyze cat-config systemd/journald.conf")
+# Identity -----------------------------------------------------------------
+
+@BOTH
+def test_timezone_and_locale(node):
+    assert node.file("/etc/localtime").linked_to.endswith("Europe/Berlin")
+    assert node.check_output("date +%Z") in ("CET", "CEST")
+    assert "LANG=en_US.UTF-8" in node.file("/etc/default/locale").content_string
+    assert "en_US.utf8" in node.check_output("locale -a").split()
+
+
+@BOTH
+def test_container_hostname_left_to_the_runtime(node):
+    assert node.check_output("hostname") != "should-not-apply.example"
+
+
+# Users and SSH -------------------------------------------------------------
+
+@BOTH
+def test_admin_user_and_removed_user(node):
+    admin = node.user("seedadmin")
+    assert admin.exists and "adm" in admin.groups
+    keys = node.file("/home/seedadmin/.ssh/authorized_keys")
+    assert keys.user == "seedadmin" and keys.mode == 0o600
+    assert keys.content_string.startswith("ssh-ed25519 ") and "seedadmin@molecule" in keys.content_string
+    assert node.run("sudo -u seedadmin sudo -n true").rc == 0
+    assert not node.user("olduser").exists
+    assert not node.file("/home/olduser").exists
+    assert node.run("visudo -c").rc == 0
+
+
+@BOTH
+def test_sshd_effective_config(node):
+    eff = node.check_output("sshd -T").splitlines()
+    for line in (
+        "permitrootlogin no",
+        "passwordauthentication no",
+        "kbdinteractiveauthentication no",
+        "maxauthtries 3",
+        "logingracetime 30",
+        "clientaliveinterval 300",
+        "x11forwarding no",
+        "allowtcpforwarding no",
+        "banner /etc/issue.net",
+        "ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr",
+        "macs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com",
+    ):
+        assert line in eff
+    assert node.service("ssh").is_running and node.service("ssh").is_enabled
+
+
+def test_admin_logs_in_with_key_and_gets_sudo_and_limits():
+    out = APP.check_output(
+        f"ssh {SSH_OPTS} -i /root/.ssh/seed_admin seedadmin@baseline-host "
+        "'sudo -n true && echo SUDO-OK; ulimit -Hn; ulimit -c'"
+    ).split()
+    assert out == ["SUDO-OK", "65536", "0"]
+
+
+def test_password_and_root_login_refused():
+    res = APP.run(f"ssh {SSH_OPTS} -o PubkeyAuthentication=no root@baseline-host true")
+    assert res.rc == 255
+    assert "Permission denied (publickey)" in res.stderr
+    # The key of seedadmin does not open root either.
+    res = APP.run(f"ssh {SSH_OPTS} -i /root/.ssh/seed_admin root@baseline-host true")
+    assert res.rc == 255 and "Permission denied" in res.stderr
+
+
+# Kernel --------------------------------------------------------------------
+
+def test_plain_host_does_not_forward():
+    assert sysctl_file(HOST)["net.ipv4.ip_forward"] == "0"
+    assert "net.bridge.bridge-nf-call-iptables" not in sysctl_file(HOST)
+    assert HOST.check_output("sysctl -n net.ipv4.ip_forward") == "0"
+
+
+def test_container_host_keeps_docker_forwarding():
+    conf = sysctl_file(APP)
+    assert conf["net.ipv4.ip_forward"] == "1"
+    assert conf["net.bridge.bridge-nf-call-iptables"] == "1"
+    assert APP.check_output("sysctl -n net.ipv4.ip_forward") == "1"
+    assert APP.check_output("sysctl -n net.bridge.bridge-nf-call-iptables") == "1"
+    assert APP.file("/etc/modules-load.d/seed-fleet-br_netfilter.conf").contains("^br_netfilter$")
+
+
+@BOTH
+def test_network_sysctls_are_live(node):
+    conf = sysctl_file(node)
+    net = {k: v for k, v in conf.items() if k.startswith("net.") and not k.startswith("net.core.")}
+    assert len(net) >= 20
+    live = {k: node.check_output(f"sysctl -n {k}") for k in net}
+    assert live == net
+
+
+@BOTH
+def test_kernel_global_sysctls_are_written_for_boot(node):
+    conf = sysctl_file(node)
+    for key, value in {
+        "kernel.kptr_restrict": "2",
+        "kernel.dmesg_restrict": "1",
+        "fs.suid_dumpable": "0",
+        "fs.protected_symlinks": "1",
+        "net.core.bpf_jit_harden": "2",
+    }.items():
+        assert conf[key] == value
+    # Honest about why they are not checked live: a docker container cannot set them.
+    assert node.run("sh -c 'echo 2 > /proc/sys/kernel/kptr_restrict'").rc != 0
+
+
+# Firewall ------------------------------------------------------------------
+
+@BOTH
+def test_ruleset_default_deny_with_allowed_ports(node):
+    ruleset = node.check_output("nft list table inet seed_fleet")
+    assert "type filter hook input priority filter; policy drop;" in ruleset
+    assert 'tcp dport 22 accept comment "ssh (never closed)"' in ruleset
+    assert 'tcp dport 9101 accept comment "molecule allowed"' in ruleset
+    assert 'ip saddr 10.0.0.0/8 udp dport 9102 accept comment "baseline_firewall_allow_molecule"' in ruleset
+    assert 'ip6 saddr fd00::/8 udp dport 9102 accept' in ruleset
+    assert 'tcp dport 9103 accept comment "molecule app"' in ruleset
+    assert node.file("/etc/nftables.d/molecule_app.nft").exists
+    assert node.service("nftables").is_enabled
+    assert node.run("nft -c -f /etc/nftables.conf").rc == 0
+
+
+def test_forward_policy_by_host_kind():
+    assert "hook forward priority filter; policy drop;" in HOST.check_output("nft list chain inet seed_fleet forward")
+    assert "hook forward priority filter; policy accept;" in APP.check_output("nft list chain inet seed_fleet forward")
+
+
+def test_firewall_drops_unlisted_ports_and_passes_listed_ones():
+    HOST.check_output("systemd-run --unit seed-test-9101 python3 -m http.server --bind 0.0.0.0 9101")
+    HOST.check_output("systemd-run --unit seed-test-9199 python3 -m http.server --bind 0.0.0.0 9199")
+    try:
+        for port in (9101, 9199):
+            HOST.check_output(f"timeout 10 sh -c 'until ss -ltn | grep -q :{port}; do sleep 0.2; done'")
+        assert HOST.run("curl -s -m 3 -o /dev/null http://127.0.0.1:9199/").rc == 0  # listening
+        assert APP.run("curl -s -m 3 -o /dev/null http://baseline-host:9101/").rc == 0
+        assert APP.run("curl -s -m 3 -o /dev/null http://baseline-host:9199/").rc == 28  # dropped: timeout
+    finally:
+        HOST.run("systemctl stop seed-test-9101 seed-test-9199")
+
+
+def test_docker_forwarding_survives_the_firewall():
+    # Docker's own tables (iptables-nft) are still there after our ruleset loaded...
+    assert "DOCKER" in APP.check_output("nft list table ip nat")
+    # ...and the published container answers from the other host.
+    assert HOST.check_output("curl -s -m 5 http://baseline-app:18080/") == "seed-fleet-ok"
+
+
+# Time, journal, upgrades, banner, core dumps ------------------------------
+
+@BOTH
+def test_chrony_active_without_clock_control(node):
+    assert node.service("chrony").is_running and node.service("chrony").is_enabled
+    assert node.run("chronyc -n tracking").rc == 0
+    assert '-x' in node.file("/etc/default/chrony").content_string
+    assert "Disabled control of system clock" in node.check_output("journalctl -u chrony --no-pager -q")
+
+
+@BOTH
+def test_journal_is_persistent(node):
+    assert node.file("/var/log/journal").is_directory
+    conf = node.check_output("systemd-analyze cat-config systemd/journald.conf")
     assert "Storage=persistent" in conf
-    # journald really writes there (not only a config file on disk).
-    host.run_test("logger -t seed-fleet-test persistent-journal-check")
-    out = host.check_output("journalctl --flush; journalctl -D /var/log/journal -t seed-fleet-test --no-pager -q")
+    node.run_test("logger -t seed-fleet-test persistent-journal-check")
+    out = node.check_output("journalctl --flush; journalctl -D /var/log/journal -t seed-fleet-test --no-pager -q")
     assert "persistent-journal-check" in out
+
+
+@BOTH
+def test_unattended_security_upgrades(node):
+    dump = node.check_output("apt-config dump")
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
+    origins = [line for line in dump.splitlines() if line.startswith("Unattended-Upgrade::Origins-Pattern:: ")]
+    assert origins and all("Debian-Security" in line for line in origins)
+    assert node.service("apt-daily-upgrade.timer").is_enabled
+
+
+@BOTH
+def test_banner_and_core_dumps(node):
+    assert "Authorized access only" in node.file("/etc/issue.net").content_string
+    assert node.file("/etc/security/limits.d/50-seed-fleet-coredump.conf").contains(r"^\*\s+hard core 0")
+    assert "Storage=none" in node.check_output("systemd-analyze cat-config systemd/coredump.conf")
