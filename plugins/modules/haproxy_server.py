@@ -25,7 +25,7 @@ description:
   - Nothing is sent when the input is invalid, the socket is missing or not writable, or the backend or
     a server does not exist.
 author:
-  - seed.fleet maintainers
+  - seed.fleet maintainers (@seed-fleet)
 extends_documentation_fragment:
   - seed.fleet._haproxy_runtime
 options:

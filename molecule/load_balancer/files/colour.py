@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Answers its colour on 127.0.0.1:<port>: GET / -> "<colour>\n", GET /healthz -> 200."""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

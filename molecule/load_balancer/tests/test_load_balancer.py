@@ -94,17 +94,21 @@ def test_restart_keeps_the_colour(host):
     assert set(demo(host)) == {"green"}
 
 
-def test_manual_runtime_change_survives_reload(host):
-    # An operator's change through the socket (not through the module) is saved by the unit on reload.
-    cli(host, "set server be_api/load_balancer-lb1_blue weight 7")
+def test_manual_runtime_change_survives_reload_but_ports_come_from_config(host):
+    # An operator's change through the socket (not through the module) is saved by the unit on
+    # reload; a runtime port change is not (the configuration's port wins, so config edits apply).
+    blue = "be_api/load_balancer-lb1_blue"
+    cli(host, "set server %s weight 7" % blue)
+    cli(host, "set server %s addr 127.0.0.1 port 8082" % blue)
     try:
         host.run_test("systemctl reload haproxy")
         wait_for_api(host)
         out = cli(host, "show servers state be_api")
         row = [line.split() for line in out.splitlines() if "load_balancer-lb1_blue" in line][0]
-        assert row[7] == "7"
+        assert row[7] == "7"  # srv_uweight
+        assert row[18] == "8081"  # srv_port, from haproxy.cfg
     finally:
-        cli(host, "set server be_api/load_balancer-lb1_blue weight 1")
+        cli(host, "set server %s weight 1" % blue)
 
 
 def test_invalid_config_left_the_old_one_running(host):

@@ -163,8 +163,8 @@ class FakeHAProxy:
     def set_server(self, args):
         if not args:
             return "Require 'backend/server'.\n"
-        bname, _, sname = args[0].partition("/")
-        if not sname:
+        bname, sep, sname = args[0].partition("/")
+        if not sep or not sname:
             return "Require 'backend/server'.\n"
         if bname not in self.backends:
             return "No such backend.\n"

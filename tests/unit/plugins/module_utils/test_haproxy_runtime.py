@@ -11,7 +11,7 @@ import tempfile
 import pytest
 
 from ansible_collections.seed.fleet.plugins.module_utils import _haproxy_runtime as rt
-from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FakeHAProxy
+from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import STATE_HEADER, FakeHAProxy
 
 BACKENDS = {
     "be_demo": [("h1_blue", "127.0.0.1", 8081), ("h1_green", "127.0.0.1", 8082, True),
@@ -20,8 +20,7 @@ BACKENDS = {
 }
 
 # Captured from Debian's HAProxy 2.6.12 (a green server set ready at runtime keeps the CMAINT marker 4).
-REAL_STATE = """1
-# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+REAL_STATE = "1\n" + STATE_HEADER + """
 3 be_demo 1 h1_blue 127.0.0.1 0 8 1 1 0 8 2 0 6 0 0 0 - 8081 - 0 0 - - 0
 3 be_demo 2 h1_green 127.0.0.1 2 4 1 1 0 1 0 2 6 0 0 0 - 8082 - 0 0 - - 0
 
