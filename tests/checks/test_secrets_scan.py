@@ -5,13 +5,15 @@
   with a literal value. Allowed: ansible-vault files ($ANSIBLE_VAULT) and ``!vault``
   values, Jinja references (``"{{ vault_x }}"``), empty values, AWX's ``ASK``, and the
   documented example vault password file (``*.vault-pass.example``, content marked EXAMPLE).
-  A throwaway test credential may be marked ``# pragma: allowlist secret`` on its line.
+  A throwaway test credential may be marked ``# pragma: allowlist secret`` on its line;
+  in molecule/ a value named ``molecule-*`` is taken as a scenario's throwaway credential.
 * Files named like vault files (``vault.yml``, ``*vault*.yml`` under group_vars/host_vars)
   must be encrypted (whole file, or every value ``!vault``).
 * bandit (pinned in requirements) on plugins/: no finding of medium or high severity.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -96,6 +98,8 @@ def scan_text(rel: str, text: str) -> list[str]:
             continue  # an environment variable name, e.g. token: GALAXY_API_KEY
         if value.startswith("${{") or value.startswith("$"):
             continue  # GitHub Actions / shell expansions
+        if rel.startswith("molecule/") and value.strip("\"'").startswith("molecule-"):
+            continue  # throwaway credential of a Molecule scenario, named molecule-*
         findings.append(f"{rel}:{no}: {key} has a literal value (move it to a vault file as vault_{key.split('.')[-1]};"
                         " a throwaway test value may carry '# pragma: allowlist secret')")
     return findings
@@ -152,10 +156,25 @@ def test_scanner_finds_planted_secrets(text, expect):
     "admin_password: ''\n",
     "token: ${{ secrets.GALAXY_API_KEY }}\n",
     "no_log: true\n",
-    "app_password: molecule-only  # pragma: allowlist secret\n",
+    "app_password: somevalue  # pragma: allowlist secret\n",
 ])
 def test_scanner_allows_references(text):
     assert scan_text("inventories/x/group_vars/all/main.yml", text) == []
+
+
+def test_molecule_convention_is_scoped():
+    assert scan_text("molecule/x/converge.yml", "x_password: molecule-secret\n") == []
+    assert scan_text("roles/x/defaults/main.yml", "x_password: molecule-secret\n")
+    assert scan_text("molecule/x/converge.yml", "x_password: hunter2\n")
+
+
+# Reviewed bandit findings: (test id, file, the flagged code) -> why it is fine.
+# Prefer a `# nosec BXXX` comment with the reason in the code; this list is for code
+# whose owner has not annotated it yet. A new finding, or the same call changed, fails.
+ACCEPTED_BANDIT = {
+    ("B103", "plugins/module_utils/_docker_daemon.py", "os.chmod(workdir, 0o711)"):
+        "private mkdtemp dir made traversable (not listable) for the de-privileged dockerd --validate run",
+}
 
 
 def test_bandit_on_plugins():
@@ -163,5 +182,14 @@ def test_bandit_on_plugins():
     exe = str(bandit) if bandit.exists() else shutil.which("bandit")
     assert exe, "bandit is not installed (requirements/controller.txt pins it)"
     r = subprocess.run([exe, "-q", "-r", "plugins", "--severity-level", "medium", "--confidence-level", "medium",
-                        "-f", "txt"], cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
-    assert r.returncode == 0, r.stdout + r.stderr
+                        "-f", "json"], cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    assert r.returncode in (0, 1) and r.stdout.strip(), r.stderr
+    report = json.loads(r.stdout)
+    assert not report.get("errors"), report["errors"]
+    open_findings = []
+    for f in report["results"]:
+        code = f["code"].splitlines()
+        line = next((ln.split(None, 1)[1].strip() for ln in code if ln.split(None, 1)[0] == str(f["line_number"])), "")
+        if (f["test_id"], f["filename"].removeprefix("./"), line) not in ACCEPTED_BANDIT:
+            open_findings.append(f"{f['filename']}:{f['line_number']}: {f['test_id']} {f['issue_severity']}: {f['issue_text']}\n    {line}")
+    assert not open_findings, "bandit:\n" + "\n".join(open_findings)
