@@ -157,7 +157,9 @@ def test_galaxy_importer(tarball: Path, work: Path):
         print(f"galaxy-importer warnings ({len(warnings)}):\n" + "\n".join(warnings))
 
 
-def test_install_and_use_outside_repo(tarball: Path, work: Path):
+@pytest.fixture(scope="module")
+def installed(tarball: Path, work: Path) -> tuple[Path, dict]:
+    """The tarball installed offline into an empty collections path; (collection dir, env)."""
     outside = work / "user"
     colls = outside / "collections"
     outside.mkdir()
@@ -165,14 +167,47 @@ def test_install_and_use_outside_repo(tarball: Path, work: Path):
     env["ANSIBLE_COLLECTIONS_PATH"] = str(colls)
     r = _run([_bin("ansible-galaxy"), "collection", "install", "--offline", "-p", colls, tarball], cwd=outside, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    installed = colls / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
-    assert (installed / "MANIFEST.json").is_file()
+    path = colls / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
+    assert (path / "MANIFEST.json").is_file()
+    return path, env
+
+
+def test_install_and_use_outside_repo(installed):
+    path, env = installed
+    outside = Path(env["HOME"])
     r = _run([_bin("ansible-galaxy"), "collection", "list", f"{GALAXY['namespace']}.{GALAXY['name']}"], cwd=outside, env=env)
-    assert str(colls) in r.stdout and GALAXY["version"] in r.stdout, r.stdout + r.stderr
-    inventory = installed / "inventories" / "lab"
+    assert env["ANSIBLE_COLLECTIONS_PATH"] in r.stdout and GALAXY["version"] in r.stdout, r.stdout + r.stderr
+    inventory = path / "inventories" / "lab"
     assert inventory.is_dir(), "inventories/lab is not shipped in the tarball"
     r = _run([_bin("ansible-playbook"), f"{GALAXY['namespace']}.{GALAXY['name']}.site", "--syntax-check", "-i", inventory],
              cwd=outside, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     # It was the installed copy that ran, not the repository.
     assert str(REPO) not in r.stdout + r.stderr
+
+
+def test_docs_render_from_installed(installed):
+    """ansible-doc renders every module, filter and role of the installed collection."""
+    path, env = installed
+    fq = f"{GALAXY['namespace']}.{GALAXY['name']}"
+    kinds = {
+        "module": sorted(p.stem for p in (path / "plugins" / "modules").glob("[!_]*.py")),
+        "filter": [],
+        "role": sorted(p.name for p in (path / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()),
+    }
+    r = _run([_bin("ansible-doc"), "-t", "filter", "-l", fq], cwd=Path(env["HOME"]), env=env)
+    assert r.returncode == 0, r.stderr
+    kinds["filter"] = sorted(ln.split()[0].split(".")[-1] for ln in r.stdout.splitlines() if ln.startswith(fq + "."))
+    problems = []
+    for kind, names in kinds.items():
+        if not names:
+            continue
+        r = _run([_bin("ansible-doc"), "-t", kind, *[f"{fq}.{n}" for n in names]], cwd=Path(env["HOME"]), env=env)
+        if r.returncode == 0 and "[WARNING]" not in r.stderr and all(f"{fq}.{n}" in r.stdout for n in names):
+            continue
+        for name in names:  # say which one
+            r = _run([_bin("ansible-doc"), "-t", kind, f"{fq}.{name}"], cwd=Path(env["HOME"]), env=env)
+            if r.returncode != 0 or "[WARNING]" in r.stderr or not r.stdout.strip():
+                problems.append(f"ansible-doc -t {kind} {fq}.{name}: rc={r.returncode} {r.stderr.strip()[:300]}")
+    assert kinds["module"] and kinds["role"]
+    assert not problems, "\n".join(problems)
