@@ -9,6 +9,7 @@
 3. The tarball installs (offline, dependencies from the pinned ``ansible`` package) into
    an empty collections path, and ``ansible-playbook seed.fleet.site --syntax-check``
    works from a directory outside the repo with the installed copy's lab inventory.
+4. ansible-doc renders every module, filter and role of the installed copy.
 """
 from __future__ import annotations
 
