@@ -7,7 +7,7 @@ COLLECTION_LINK := .cache/collections/ansible_collections/seed/fleet
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units molecule build clean
+.PHONY: help venv deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
 
 help:
 	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml"
@@ -59,6 +59,15 @@ sanity: venv
 
 units: venv
 	@STAGES=units $(BIN)/python tests/run_all.py
+
+checks: venv
+	@STAGES=check $(BIN)/python tests/run_all.py
+
+ee-context: venv
+	@$(BIN)/ansible-builder create -f execution-environment.yml -c .cache/ee-context
+
+ee: venv images
+	@bash tests/checks/ee_local_build.sh $(EE_TAG)
 
 molecule: venv images
 	@STAGES=molecule SCENARIOS=$(SCENARIO) $(BIN)/python tests/run_all.py
