@@ -90,3 +90,18 @@ def test_tooling_present(host, cmd):
 def test_forwarding_kept_on(host):
     assert host.file("/etc/sysctl.d/90-container-runtime.conf").contains("^net.ipv4.ip_forward=1")
     assert host.check_output("cat /proc/sys/net/ipv4/ip_forward") == "1"
+
+
+def test_upstream_source_in_check_mode_plans_pinned_packages_and_changes_nothing(host):
+    plan = proof(host, "upstream-check")
+    assert plan["check_mode"] is True
+    assert plan["install"] == [
+        "docker-ce=5:24.0.7*", "docker-ce-cli=5:24.0.7*",
+        "containerd.io", "docker-buildx-plugin", "python3-docker", "docker-compose-plugin",
+    ]
+    assert plan["repo_changed"] is True and plan["packages_skipped"] is True
+    assert plan["key_changed"] is True
+    assert plan["daemon_json_changed"] is False
+    assert not host.file("/etc/apt/sources.list.d/docker-upstream.sources").exists
+    assert not host.file("/etc/apt/keyrings/docker-upstream.gpg").exists
+    assert host.package("docker.io").is_installed and not host.package("docker-ce").is_installed
