@@ -209,8 +209,8 @@ def test_validate_flag_reports_dockerd_message_without_temp_path():
 
 
 def test_loader_fallback_runs_unprivileged():
-    fake = FakeDockerd("--config-file string", (1, "", 'level=info msg="Starting up"\n'
-                                                     "dockerd needs to be started with root privileges."))
+    stderr = 'level=info msg="Starting up"\ndockerd needs to be started with root privileges.'
+    fake = FakeDockerd("--config-file string", (1, "", stderr))
     v = DockerdValidator(fake, "/usr/sbin/dockerd", euid=0, setpriv="/usr/bin/setpriv")
     assert v.validate({"debug": True}) == ("dockerd config loader", None)
     argv = fake.calls[-1]
@@ -246,7 +246,7 @@ def _real_validator():
     import subprocess
 
     def run(argv):
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
         return proc.returncode, proc.stdout, proc.stderr
 
     return DockerdValidator(run, REAL_DOCKERD, setpriv=shutil.which("setpriv"), timeout_bin=shutil.which("timeout"))
