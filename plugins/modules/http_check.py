@@ -20,7 +20,7 @@ description:
   - Read-only; it never changes anything, so it also runs in check mode.
   - The request is sent from the managed host (use C(delegate_to) to probe from elsewhere).
 author:
-  - seed.fleet maintainers
+  - seed.fleet maintainers (@seed-fleet)
 options:
   url:
     description: Absolute C(http://) or C(https://) URL to probe.
@@ -72,6 +72,7 @@ attributes:
     description: The module is read-only; it sends its requests in check mode too.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 notes:
   - Fails with a message naming the URL and the reason (status, body, header, timeout or connection error).
 seealso:

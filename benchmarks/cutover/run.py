@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Cutover benchmark: seed.fleet's blue-green flow vs the DIY reload/restart cutover.
+
+Brings up its own fleet (containers seed-bench-lb/-app1/-app2 on network
+seed-bench-net, LB frontend published on 127.0.0.1:18080 only), configures it
+with seed.fleet.load_balancer + seed.fleet.container_runtime, deploys demo v1,
+then runs a steady bounded load (load.py: keep-alive and Connection: close,
+fast GET / and slow GET /slow?ms=2000) while it performs:
+  ours:        N deploys and N rollbacks with playbooks/deploy.yml / rollback.yml
+  diy-reload:  K cutovers "template haproxy.cfg, reload, remove old container"
+  diy-restart: K cutovers, the same with `systemctl restart haproxy`
+It writes .cache/bench/cutover/{result.json,timeline.png,load.csv} and prints the JSON.
+
+Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--keep]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+OUT = REPO / ".cache" / "bench" / "cutover"
+INV = HERE / "inventory.yml"
+STOP = Path("/tmp/seed-bench-stop")
+PLOT_PY = REPO / ".cache" / "tools" / "bench" / "bin" / "python"
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", ANSIBLE_PIPELINING="True",
+             PATH=f"{REPO / '.venv' / 'bin'}:{e.get('PATH', '')}")
+    return e
+
+
+def say(msg: str) -> None:
+    print(f"[bench] {time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+
+def play(*args: str, check: bool = True) -> tuple[int, float, float]:
+    cmd = [str(REPO / ".venv" / "bin" / "ansible-playbook"), *args]
+    start = time.time()
+    log = OUT / "ansible.log"
+    with log.open("a") as fh:
+        fh.write(f"\n### {' '.join(cmd)}\n")
+        fh.flush()
+        rc = subprocess.call(cmd, cwd=REPO, env=env(), stdout=fh, stderr=subprocess.STDOUT)
+    end = time.time()
+    if check and rc != 0:
+        sys.exit(f"[bench] failed ({rc}): {' '.join(args)}; see {log}")
+    return rc, start, end
+
+
+def lb_state() -> dict:
+    out = subprocess.run(["docker", "exec", "seed-bench-lb", "cat", "/var/lib/seed-fleet/demo/state.json"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, max(0, int(-(-p * len(values) // 100)) - 1))] * 1000, 1)
+
+
+def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> dict:
+    def failed(r):
+        return not 200 <= r["status"] < 300
+
+    result: dict = {"total_requests": len(rows), "failed_requests": sum(map(failed, rows)), "approaches": {}}
+    fast_steady = {m: [r["lat"] for r in rows if r["kind"] == "fast" and r["mode"] == m
+                       and steady[0] <= r["start"] < steady[1] and not failed(r)] for m in ("ka", "close")}
+    result["steady"] = {m: {"requests": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)} for m, v in fast_steady.items()}
+    for op in ops:  # switch moment and the old colour's last answers
+        win = [r for r in rows if op["t_start"] <= r["start"] <= op["t_end"] + 2.5]
+        op["requests"] = win
+        if op["approach"] == "ours":
+            op["t_switch"] = op["switch_started"]
+        else:
+            new = [r["start"] for r in win if r["version"] == op["to_version"]]
+            op["t_switch"] = min(new) if new else op["t_end"]
+        old_fast = [r["start"] + r["lat"] for r in win if r["version"] == op["from_version"] and r["kind"] == "fast"]
+        old_new_req = [r["start"] for r in win if r["version"] == op["from_version"] and r["start"] >= op["t_switch"]]
+        op["old_last_fast_response_after_switch_s"] = round(max(old_fast) - op["t_switch"], 3) if old_fast else None
+        op["old_new_requests_after_switch_s"] = round(max(old_new_req) - op["t_switch"], 3) if old_new_req else 0.0
+    for name in ("ours-deploy", "ours-rollback", "diy-reload", "diy-restart"):
+        these = [o for o in ops if o["name"] == name]
+        if not these:
+            continue
+        entry: dict = {"operations": len(these), "modes": {}}
+        for mode in ("ka", "close"):
+            reqs = [r for o in these for r in o["requests"] if r["mode"] == mode]
+            during = [r["lat"] for o in these for r in o["requests"] if r["mode"] == mode and r["kind"] == "fast"
+                      and o["t_switch"] - 0.5 <= r["start"] <= o["t_switch"] + 2.0 and not failed(r)]
+            entry["modes"]["keep-alive" if mode == "ka" else "close"] = {
+                "requests": len(reqs),
+                "failed": sum(map(failed, reqs)),
+                "failed_slow": sum(1 for r in reqs if failed(r) and r["kind"] == "slow"),
+                "slow_requests": sum(1 for r in reqs if r["kind"] == "slow"),
+                "errors": sorted({(str(r["status"]) + ":" + r["err"]) for r in reqs if failed(r)}),
+                "p50_fast_during_switch_ms": pct(during, 50),
+                "p99_fast_during_switch_ms": pct(during, 99),
+            }
+        sw = [o["switch_seconds"] for o in these if o.get("switch_seconds") is not None]
+        entry["switch_call_seconds_max"] = max(sw) if sw else None
+        entry["old_colour_new_requests_after_switch_s_max"] = max(o["old_new_requests_after_switch_s"] for o in these)
+        lf = [o["old_last_fast_response_after_switch_s"] for o in these if o["old_last_fast_response_after_switch_s"] is not None]
+        entry["old_colour_last_fast_response_after_switch_s_max"] = max(lf) if lf else None
+        entry["playbook_seconds_avg"] = round(sum(o["t_end"] - o["t_start"] for o in these) / len(these), 1)
+        result["approaches"][name] = entry
+    ours = [result["approaches"].get(n) for n in ("ours-deploy", "ours-rollback")]
+    if all(ours):
+        result["goals"] = {
+            "zero_failed_ours": all(m["failed"] == 0 for a in ours for m in a["modes"].values()),
+            "switch_le_1s": all((a["switch_call_seconds_max"] or 0) <= 1.0 and a["old_colour_new_requests_after_switch_s_max"] <= 1.0
+                                for a in ours),
+            "p99_during_le_2x_steady": all(
+                (a["modes"][m]["p99_fast_during_switch_ms"] or 0) <= 2 * (result["steady"][k]["p99_ms"] or 0)
+                for a in ours for m, k in (("keep-alive", "ka"), ("close", "close"))),
+        }
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deploys", type=int, default=5, help="deploys and rollbacks with our flow (each)")
+    parser.add_argument("--diy", type=int, default=3, help="DIY cutovers per variant (reload, restart)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark fleet afterwards")
+    parser.add_argument("--max-seconds", type=int, default=2400, help="hard bound of the load")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "ansible.log").write_text("")
+    STOP.unlink(missing_ok=True)
+
+    say("images and fleet")
+    subprocess.run([sys.executable, str(REPO / "tests" / "images" / "build.py"), "demo-app"], check=True,
+                   stdout=subprocess.DEVNULL)
+    play(str(HERE / "up.yml"))
+    play("-i", str(INV), str(HERE / "prepare.yml"))
+    play("-i", str(INV), "playbooks/deploy.yml", "-e", "blue_green_version=v1")
+
+    say("load starts")
+    load = subprocess.Popen([sys.executable, str(HERE / "load.py"), "--out", str(OUT / "load.csv"),
+                             "--duration", str(args.max_seconds), "--stop-file", str(STOP)])
+    ops: list[dict] = []
+    try:
+        t_load = time.time()
+        time.sleep(12)
+        steady = (t_load + 2, time.time())
+        live = "v1"
+        for i in range(args.deploys):
+            version = f"v{i + 2}"
+            for name, pb, extra in (("ours-deploy", "playbooks/deploy.yml", ["-e", f"blue_green_version={version}"]),
+                                    ("ours-rollback", "playbooks/rollback.yml", [])):
+                say(f"{name} {version if name == 'ours-deploy' else live}")
+                rc, t0, t1 = play("-i", str(INV), pb, *extra, check=False)
+                last = lb_state()["history"][-1]
+                ops.append({"name": name, "approach": "ours", "rc": rc, "t_start": t0, "t_end": t1,
+                            "from_version": last.get("from_version"), "to_version": last.get("version"),
+                            "switch_started": last.get("switch_started", t0), "switch_seconds": last.get("switch_seconds")})
+                time.sleep(3)
+        colours = ["green", "blue"]
+        n = 0
+        for mode in ("reload", "restart"):
+            for _ in range(args.diy):
+                n += 1
+                to, frm = colours[(n - 1) % 2], colours[n % 2]
+                version = f"d{n}"
+                say(f"diy-{mode} {version} -> {to}")
+                rc, t0, t1 = play("-i", str(INV), str(HERE / "diy.yml"), "-e", f"diy_to={to}", "-e", f"diy_from={frm}",
+                                  "-e", f"diy_version={version}", "-e", f"diy_mode={mode}", check=False)
+                ops.append({"name": f"diy-{mode}", "approach": "diy", "rc": rc, "t_start": t0, "t_end": t1,
+                            "from_version": live, "to_version": version, "switch_seconds": None})
+                live = version
+                time.sleep(3)
+    finally:
+        STOP.touch()
+        load.wait(timeout=60)
+        STOP.unlink(missing_ok=True)
+
+    rows = []
+    with (OUT / "load.csv").open() as fh:
+        for start, lat, mode, kind, status, version, err in csv.reader(fh):
+            rows.append({"start": float(start), "lat": float(lat), "mode": mode, "kind": kind, "status": int(status),
+                         "version": version, "err": err})
+    result = analyse(rows, ops, steady)
+    result["operations"] = [{k: v for k, v in o.items() if k != "requests"} for o in ops]
+    result["command"] = "python3 benchmarks/cutover/run.py --deploys %d --diy %d" % (args.deploys, args.diy)
+    (OUT / "result.json").write_text(json.dumps(result, indent=2))
+    if PLOT_PY.exists():
+        subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(OUT)])
+    else:
+        say(f"no PNG: create {PLOT_PY.parent.parent} with matplotlib (see README)")
+    if not args.keep:
+        play(str(HERE / "up.yml"), "-e", "bench_state=absent", check=False)
+    print(json.dumps({k: v for k, v in result.items() if k != "operations"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
