@@ -85,7 +85,7 @@ def promtool() -> str:
             pytest.fail("promtool is not on PATH and docker is not available to copy it from " + IMAGE)
         CACHE_BIN.mkdir(parents=True, exist_ok=True)
         name = f"monitoring-promtool-{uuid.uuid4().hex[:8]}"
-        created = subprocess.run(["docker", "create", "--name", name, IMAGE, "true"], capture_output=True, text=True)
+        created = subprocess.run(["docker", "create", "--name", name, IMAGE, "true"], capture_output=True, text=True, check=False)
         if created.returncode != 0:
             pytest.fail(f"cannot create a container from {IMAGE} to copy promtool (run `make images`): {created.stderr.strip()}")
         try:
@@ -93,12 +93,12 @@ def promtool() -> str:
             subprocess.run(["docker", "cp", f"{name}:/usr/bin/promtool", str(tmp)], check=True, capture_output=True)
             tmp.rename(cached)
         finally:
-            subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
     return str(cached)
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _check_expr(promtool: str, expr: str, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -114,7 +114,7 @@ def test_sources_found():
     assert len(EXPRESSIONS) >= 20
 
 
-@pytest.mark.parametrize("where,expr", EXPRESSIONS, ids=[w for w, _ in EXPRESSIONS])
+@pytest.mark.parametrize("where,expr", EXPRESSIONS, ids=[where for where, _expr in EXPRESSIONS])
 def test_expression_parses(promtool, tmp_path, where, expr):
     result = _check_expr(promtool, grafana_to_promql(expr), tmp_path)
     assert result.returncode == 0, f"{where}: {expr}\n{result.stdout}{result.stderr}"
@@ -169,7 +169,7 @@ def live_metric_names() -> set[str]:
     return set(_live("/api/v1/label/__name__/values")["data"])
 
 
-@pytest.mark.parametrize("where,expr", EXPRESSIONS, ids=[w for w, _ in EXPRESSIONS])
+@pytest.mark.parametrize("where,expr", EXPRESSIONS, ids=[where for where, _expr in EXPRESSIONS])
 def test_expression_returns_data_in_lab(live_metric_names, where, expr):
     query = grafana_to_promql(expr)
     data = _live("/api/v1/query", query=query)
