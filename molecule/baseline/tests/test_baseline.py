@@ -5,6 +5,8 @@ Docker with a container published on 18080. Both are docker containers: their
 /proc/sys is read-only except /proc/sys/net (their own network namespace, made
 writable by prepare.yml), so kernel-global keys are checked as files only.
 """
+import re
+
 import pytest
 import testinfra
 
@@ -142,7 +144,8 @@ def test_kernel_global_sysctls_are_written_for_boot(node):
 def test_ruleset_default_deny_with_allowed_ports(node):
     ruleset = node.check_output("nft list table inet seed_fleet")
     assert "type filter hook input priority filter; policy drop;" in ruleset
-    assert 'tcp dport 22 accept comment "ssh (never closed)"' in ruleset
+    # SSH: only from the scenario network (baseline_firewall_ssh_sources).
+    assert re.search(r'ip saddr \d+\.\d+\.\d+\.\d+/\d+ tcp dport 22 accept comment "ssh"', ruleset)
     assert 'tcp dport 9101 accept comment "molecule allowed"' in ruleset
     assert 'ip saddr 10.0.0.0/8 udp dport 9102 accept comment "baseline_firewall_allow_molecule"' in ruleset
     assert 'ip6 saddr fd00::/8 udp dport 9102 accept' in ruleset
