@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Steady, bounded HTTP load for the cutover benchmark (asyncio, stdlib only).
 
 Four client groups run at once against one URL on 127.0.0.1:
@@ -22,7 +21,7 @@ async def read_response(reader):
     status = int(lines[0].split(" ", 2)[1])
     length, close = 0, False
     for line in lines[1:]:
-        name, _, value = line.partition(":")
+        name, _sep, value = line.partition(":")
         name = name.strip().lower()
         if name == "content-length":
             length = int(value.strip())
@@ -81,7 +80,7 @@ async def main():
         tasks = [worker(args, mode, kind, out, stop_at)
                  for mode in ("ka", "close")
                  for kind, n in (("fast", args.fast), ("slow", args.slow))
-                 for _ in range(n)]
+                 for _i in range(n)]
         await asyncio.gather(*tasks)
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Draw .cache/bench/cutover/timeline.png from load.csv and result.json (needs matplotlib)."""
 import csv
 import json
@@ -12,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 out = Path(sys.argv[1])
 result = json.loads((out / "result.json").read_text())
-rows = [r for r in csv.reader((out / "load.csv").open())]
+rows = list(csv.reader((out / "load.csv").open()))
 t0 = min(float(r[0]) for r in rows)
 fig, (ax, ax2) = plt.subplots(2, 1, figsize=(16, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
 for (mode, kind), colour in {("ka", "fast"): "tab:blue", ("close", "fast"): "tab:orange",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Cutover benchmark: seed.fleet's blue-green flow vs the DIY reload/restart cutover.
 
 Brings up its own fleet (containers seed-bench-lb/-app1/-app2 on network
@@ -177,7 +176,7 @@ def main() -> int:
         colours = ["green", "blue"]
         n = 0
         for mode in ("reload", "restart"):
-            for _ in range(args.diy):
+            for _i in range(args.diy):
                 n += 1
                 to, frm = colours[(n - 1) % 2], colours[n % 2]
                 version = f"d{n}"

@@ -56,7 +56,7 @@ def playbook(name, *extra):
     env.setdefault("ANSIBLE_PIPELINING", "True")
     cmd = [str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i", str(Path(INVENTORY).parent),
            str(PROJECT / "playbooks" / name)] + list(extra)
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -68,7 +68,7 @@ def recap(output):
 def lb_versions(n=8):
     """What users get through the load balancer: n requests, new connection each."""
     out = []
-    for _ in range(n):
+    for _i in range(n):
         cmd = LB.run("curl -s -m 5 -o - -w ' %{http_code}' http://127.0.0.1/")
         out.append(cmd.stdout.strip())
     return out

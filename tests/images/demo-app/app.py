@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """seed.fleet demo app: a tiny HTTP/1.1 app on the modules python3-minimal ships
 (socket, threading, signal: no http.server, no json there).
 
@@ -67,7 +66,7 @@ def query_int(query, key, default):
 
 def route(method, target):
     """Return (status, content_type, body)."""
-    path, _, query = target.partition("?")
+    path, _sep, query = target.partition("?")
     text = "text/plain; charset=utf-8"
     if method not in ("GET", "HEAD"):
         return 405, text, "method not allowed\n"
@@ -105,7 +104,7 @@ def serve_connection(conn):
                 buf += chunk
                 if len(buf) > 65536:
                     return
-            head, _, buf = buf.partition(b"\r\n\r\n")
+            head, _sep, buf = buf.partition(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             try:
                 method, target, version = lines[0].split(" ", 2)
@@ -113,7 +112,7 @@ def serve_connection(conn):
                 return
             headers = {}
             for line in lines[1:]:
-                name, _, value = line.partition(":")
+                name, _sep, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
             length = int(headers.get("content-length", "0") or 0)
             while len(buf) < length:
@@ -185,7 +184,7 @@ def main():
     print("demo-app %s (%s) listening on :%d" % (VERSION, COLOR, PORT), flush=True)
     while not STATE["stopping"]:
         try:
-            conn, _ = listener.accept()
+            conn, _addr = listener.accept()
         except socket.timeout:
             continue
         except OSError:
