@@ -16,12 +16,21 @@ import concurrent.futures
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
 LOGS = REPO / ".cache" / "test-logs"
+_PRINT = threading.Lock()
+
+
+def say(text: str) -> None:
+    """Print whole lines even when scenarios run in parallel."""
+    with _PRINT:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def env() -> dict[str, str]:
@@ -62,16 +71,15 @@ def stages() -> list[tuple[str, list[str]]]:
 def run_stage(name: str, cmd: list[str], cwd: Path = REPO) -> tuple[str, int, float]:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{name.replace(':', '-').replace('/', '-')}.log"
-    print(f"==> {name}: {' '.join(cmd)}", flush=True)
+    say(f"==> {name}: {' '.join(cmd)}")
     started = time.monotonic()
     with log.open("w") as fh:
         rc = subprocess.call(cmd, cwd=cwd, env=env(), stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     took = time.monotonic() - started
     status = "ok" if rc == 0 else f"FAILED (rc={rc})"
-    print(f"<== {name}: {status} in {took:.0f} s (log: {log.relative_to(REPO)})", flush=True)
-    if rc != 0:
-        lines = log.read_text(errors="replace").splitlines()
-        print("\n".join(f"    | {line}" for line in lines[-80:]), flush=True)
+    lines = log.read_text(errors="replace").splitlines() if rc != 0 else []
+    say(f"<== {name}: {status} in {took:.0f} s (log: {log.relative_to(REPO)})"
+        + "".join(f"\n    | {line}" for line in lines[-80:]))
     return name, rc, took
 
 
