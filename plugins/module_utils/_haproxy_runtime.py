@@ -370,30 +370,42 @@ class Plan:
         return plan
 
     @classmethod
-    def for_switch(cls, backend, servers, colour, others_state="drain"):
+    def for_switch(cls, backend, servers, colour, others_state="drain", exclude=None):
         if not colour or not re.match(r"^[A-Za-z0-9]+$", colour):
             raise PlanError("switch_to must be a colour name (letters and digits), got %r" % (colour,))
         if others_state not in ("drain", "maint"):
             raise PlanError("switch_others_state must be drain or maint, got %r" % (others_state,))
         suffix = "_" + colour
-        targets = sorted(name for name in servers if name.endswith(suffix))
+        exclude = set(exclude or [])
+        unknown = sorted(exclude - set(servers))
+        if unknown:
+            raise NotFoundError("switch %s to %s" % (backend, colour),
+                                "switch_exclude names no server of backend '%s': %s (servers: %s)."
+                                % (backend, ", ".join(unknown), ", ".join(sorted(servers)) or "none"))
+        coloured = sorted(name for name in servers if name.endswith(suffix))
+        targets = [name for name in coloured if name not in exclude]
+        # Excluded servers of the target colour go to maint: they must not take traffic.
+        excluded = [name for name in coloured if name in exclude]
         others = sorted(name for name in servers if not name.endswith(suffix))
-        if not targets:
+        if not coloured:
             raise NotFoundError("switch %s to %s" % (backend, colour),
                                 "No server named '*%s' in backend '%s' (servers: %s)."
                                 % (suffix, backend, ", ".join(sorted(servers)) or "none"))
+        if not targets:
+            raise PlanError("switch_exclude leaves no server of colour %s in backend %s to switch to"
+                            % (colour, backend))
         plan = cls(backend, servers)
-        plan.targets = targets + others
-        plan.quiet = others
+        plan.targets = targets + excluded + others
+        plan.quiet = excluded + others
         # Target colour first: the backend never has fewer ready servers than before.
         for name in targets:
             if servers[name]["state"] != "ready":
                 plan.actions.append((name, "state", servers[name]["state"], "ready"))
-        for name in others:
+        for name, want in [(n, "maint") for n in excluded] + [(n, others_state) for n in others]:
             current = servers[name]["state"]
             # A server in maint already takes no traffic: drain asks for less than that.
-            if _QUIET.get(current, 0) < _QUIET[others_state]:
-                plan.actions.append((name, "state", current, others_state))
+            if _QUIET.get(current, 0) < _QUIET[want]:
+                plan.actions.append((name, "state", current, want))
         return plan
 
     def apply(self, client):
@@ -463,7 +475,8 @@ def control(params, check_mode, client=None, clock=None, sleep=None):
             client = RuntimeClient(params["socket"], params["timeout"])
         servers = client.servers(backend)
         if params.get("switch_to"):
-            plan = Plan.for_switch(backend, servers, params["switch_to"], params.get("switch_others_state") or "drain")
+            plan = Plan.for_switch(backend, servers, params["switch_to"], params.get("switch_others_state") or "drain",
+                                   exclude=params.get("switch_exclude"))
         else:
             plan = Plan.for_server(backend, servers, params["server"], state=params.get("state"),
                                    weight=params.get("weight"), address=params.get("address"),

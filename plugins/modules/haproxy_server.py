@@ -61,6 +61,16 @@ options:
         C(_<colour>) (seed.fleet.load_balancer names them C(<host>_blue) and C(<host>_green)).
       - Fails without changing anything when no server carries that colour.
     type: str
+  switch_exclude:
+    description:
+      - Servers of the O(switch_to) colour to leave out of the switch, for example instances that failed
+        their health gate or whose host is gone. They are put into V(maint) (never V(ready)).
+      - Fails without changing anything when a name is not a server of O(backend), or when nothing of the
+        colour would be left to switch to.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
   switch_others_state:
     description:
       - State for the servers that are not of the O(switch_to) colour.
@@ -114,6 +124,12 @@ EXAMPLES = r"""
     wait_drained: true
     drain_timeout: 30
   become: true
+
+- name: Switch to green without app2, whose green instance failed its health gate (it stays in maint)
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    switch_to: green
+    switch_exclude: [app2_green]
 
 - name: Take one server out of rotation for maintenance
   seed.fleet.haproxy_server:
@@ -206,6 +222,7 @@ def main():
         address=dict(type="str"),
         port=dict(type="int"),
         switch_to=dict(type="str"),
+        switch_exclude=dict(type="list", elements="str", default=[]),
         switch_others_state=dict(type="str", choices=["drain", "maint"], default="drain"),
         wait_drained=dict(type="bool", default=False),
         drain_timeout=dict(type="int", default=60),

@@ -59,6 +59,30 @@ def test_switch_to_green(capsys, lb):
     assert lb.backends["be_api"][1][0].admin == 0  # other backends untouched
 
 
+def test_switch_exclude_keeps_a_failed_server_out(capsys, lb):
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app2_green"])
+    assert rc == 0 and out["changed"] is True
+    # app2_green was in maint already: it stays there; nothing else of green is left out
+    assert lb.writes == ["set server be_demo/app1_green state ready",
+                         "set server be_demo/app1_blue state drain", "set server be_demo/app2_blue state drain"]
+    assert {n: s["state"] for n, s in out["after"].items()} == {
+        "app1_blue": "drain", "app2_blue": "drain", "app1_green": "ready", "app2_green": "maint"}
+    del lb.commands[:]
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app1_green", "app2_green"])
+    assert rc != 0 and "leaves no server of colour green" in out["msg"] and lb.writes == []
+    # a server of the colour that is ready now goes to maint when excluded
+    run(capsys, lb, backend="be_demo", switch_to="green")
+    del lb.commands[:]
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app1_green"])
+    assert rc == 0 and lb.writes == ["set server be_demo/app1_green state maint"]
+
+
+def test_switch_exclude_unknown_server_changes_nothing(capsys, lb):
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app9_green"])
+    assert rc != 0 and "switch_exclude names no server" in out["msg"] and "app9_green" in out["msg"]
+    assert lb.writes == []
+
+
 def test_switch_is_idempotent(capsys, lb):
     run(capsys, lb, backend="be_demo", switch_to="green")
     written = len(lb.writes)
