@@ -34,6 +34,25 @@ def wait_for_api(host, timeout=15):
     pytest.fail("HAProxy runtime API did not come back")
 
 
+def answering_pid(host):
+    out = host.run("echo 'show info' | socat -t 2 - UNIX-CONNECT:%s", SOCKET).stdout
+    match = re.search(r"^Pid: (\d+)$", out, re.M)
+    return match.group(1) if match else None
+
+
+def reload_haproxy(host, timeout=15):
+    """systemctl reload returns once USR2 is sent: wait until the new worker answers the socket."""
+    before = answering_pid(host)
+    host.run_test("systemctl reload haproxy")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = answering_pid(host)
+        if pid and pid != before:
+            return
+        time.sleep(0.2)
+    pytest.fail("no new HAProxy worker answered after the reload")
+
+
 def demo(host, count=30):
     return colours(host, count, extra="-H 'Host: demo.example'")
 
@@ -101,8 +120,7 @@ def test_manual_runtime_change_survives_reload_but_ports_come_from_config(host):
     cli(host, "set server %s weight 7" % blue)
     cli(host, "set server %s addr 127.0.0.1 port 8082" % blue)
     try:
-        host.run_test("systemctl reload haproxy")
-        wait_for_api(host)
+        reload_haproxy(host)
         out = cli(host, "show servers state be_api")
         row = [line.split() for line in out.splitlines() if "load_balancer-lb1_blue" in line][0]
         assert row[7] == "7"  # srv_uweight
@@ -143,3 +161,83 @@ def test_stats_page_requires_auth(host):
 def test_tls_key_is_private(host):
     pem = host.file("/etc/haproxy/certs/demo.pem")
     assert pem.user == "root" and pem.mode == 0o600
+
+
+# Preview (api has preview_port 8090 on the default 127.0.0.1): fe_api_preview -> be_api_preview,
+# the same servers as be_api, all in maint until a deploy puts the idle colour ready there.
+PREVIEW = "http://127.0.0.1:8090/"
+
+
+def http_codes(host, url, count=5):
+    """HTTP status of each request; 000 when the connection fails."""
+    return host.check_output(
+        "for i in $(seq %d); do curl -s -o /dev/null -m 2 -w '%%{http_code} ' %s; done; true" % (count, url)).split()
+
+
+def metric(host, name, labels):
+    out = host.check_output("curl -sf http://127.0.0.1:8405/metrics")
+    match = re.search(r"^%s\{%s\} (\S+)$" % (re.escape(name), re.escape(labels)), out, re.M)
+    assert match, "%s{%s} not exported" % (name, labels)
+    return float(match.group(1))
+
+
+def section(cfg, header):
+    return cfg.split("\n%s\n" % header, 1)[1].split("\n\n", 1)[0].splitlines()
+
+
+def test_preview_config_mirrors_the_backend(host):
+    cfg = host.file("/etc/haproxy/haproxy.cfg").content_string
+    live, preview = section(cfg, "backend be_api"), section(cfg, "backend be_api_preview")
+    servers = [line.split() for line in preview if line.strip().startswith("server ")]
+    assert [s[1:3] for s in servers] == [["load_balancer-lb1_blue", "127.0.0.1:8081"],
+                                        ["load_balancer-lb1_green", "127.0.0.1:8082"]]
+    assert all(s[-1] == "disabled" for s in servers)
+    # same balance, checks and servers as be_api; only "disabled" differs
+    assert [line.replace(" disabled", "") for line in preview] == [line.replace(" disabled", "") for line in live]
+    assert section(cfg, "frontend fe_api_preview") == ["    bind 127.0.0.1:8090", "    default_backend be_api_preview"]
+    assert set(server_states(host, "be_api_preview")) == set(server_states(host, "be_api"))
+
+
+def test_preview_listens_on_loopback_only(host):
+    assert host.socket("tcp://127.0.0.1:8090").is_listening
+    assert not host.socket("tcp://0.0.0.0:8090").is_listening
+    own = host.check_output("hostname -I").split()[0]
+    assert http_codes(host, "http://%s:8090/" % own, 1) == ["000"]  # refused
+    assert http_codes(host, "http://%s:80/api/x" % own, 1) == ["200"]  # the live frontend is on every address
+
+
+def test_preview_is_503_while_every_preview_server_is_in_maint(host):
+    assert all(state & 0x01 for state in server_states(host, "be_api_preview").values())
+    assert http_codes(host, PREVIEW) == ["503"] * 5
+    assert metric(host, "haproxy_backend_active_servers", 'proxy="be_api_preview"') == 0
+
+
+def test_preview_switch_serves_green_only_and_leaves_the_live_backend(host):
+    live_before = {b: server_states(host, b) for b in ("be_api", "be_demo")}
+    fe_before = metric(host, "haproxy_frontend_http_requests_total", 'proxy="fe_http_80"')
+    result = host.ansible("seed.fleet.haproxy_server",
+                          "backend=be_api_preview switch_to=green switch_others_state=maint", check=False)
+    assert result["changed"], result
+    deadline = time.monotonic() + 10  # green has to pass its health checks (inter 500ms, rise 2)
+    while http_codes(host, PREVIEW, 1) != ["200"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(colours(host, 20, url=PREVIEW)) == {"green"}
+    states = server_states(host, "be_api_preview")
+    assert states["load_balancer-lb1_green"] & 0x01 == 0 and states["load_balancer-lb1_blue"] & 0x01
+    # the live side saw none of it: same states, api still blue, no request counted on fe_http_80
+    assert {b: server_states(host, b) for b in ("be_api", "be_demo")} == live_before
+    assert metric(host, "haproxy_frontend_http_requests_total", 'proxy="fe_http_80"') == fe_before
+    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+
+
+def test_preview_state_survives_reload(host):
+    reload_haproxy(host)
+    states = server_states(host, "be_api_preview")
+    assert states["load_balancer-lb1_green"] & 0x01 == 0 and states["load_balancer-lb1_blue"] & 0x01
+    assert re.search(r"^\d+ be_api_preview \d+ load_balancer-lb1_green ",
+                     host.file("/var/lib/haproxy/server-state").content_string, re.M)
+    deadline = time.monotonic() + 10
+    while http_codes(host, PREVIEW, 1) != ["200"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(colours(host, 10, url=PREVIEW)) == {"green"}
+    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
