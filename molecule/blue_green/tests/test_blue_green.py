@@ -1,6 +1,8 @@
 """What a user and an operator see through seed.fleet.blue_green, in order:
 v1 live (converge) -> deploy v2 -> rollback -> unhealthy v3 blocked ->
-v4 failing after the switch rolled back automatically -> repeated deploy changed=0.
+v4 failing after the switch rolled back automatically -> repeated deploy changed=0 ->
+batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fail_percentage)
+-> v6 whose previous colour is retired after 2 s -> a rollback that must redeploy v5.
 
 The tests run in file order and build on each other (one deploy history).
 Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
@@ -219,3 +221,94 @@ def test_repeated_deploy_changes_nothing():
     assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap(out).values()), recap(out)
     assert "nothing to deploy" in out
     assert_all("v1", "blue")
+
+
+class PortBlocker:
+    """Occupy a host port on app2 so that Docker cannot publish the idle colour there:
+    the host 'fails' in the middle of a deploy, the way a broken host does."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def __enter__(self):
+        subprocess.run(["docker", "exec", "-d", "blue_green-app2", "timeout", "300", "python3", "-m", "http.server",
+                        str(self.port), "--bind", "0.0.0.0"], check=True)
+        for _i in range(50):
+            if APPS[1].run("ss -ltn 'sport = :%d' | grep -q LISTEN" % self.port).rc == 0:
+                return self
+            time.sleep(0.1)
+        raise AssertionError("port blocker did not start on app2:%d" % self.port)
+
+    def __exit__(self, *exc):
+        APPS[1].run("pkill -f 'http.server %d' || true" % self.port)
+
+
+def test_batched_deploy_stops_when_a_later_batch_fails():
+    # Batches of one host; no failure allowed: app1 gets v5 first, app2 fails, nothing moves.
+    probe = Probe(120)
+    with PortBlocker(8082):
+        rc, out = playbook("deploy.yml", "-e", "blue_green_version=v5", "-e", "blue_green_serial=1")
+    assert rc != 0
+    assert "health gate failed, traffic not moved: 1 of 2 app host(s) failed" in out, out[-3000:]
+    assert re.search(r"blue_green-app2: Start the idle colour[^;]*(address already in use|port is already allocated)", out), \
+        out[-3000:]
+    assert_all("v1", "blue")
+    res = probe.results()
+    assert res and all(r[1] == "200" and r[2] == "v1" for r in res)
+    last = state()["history"][-1]
+    assert last["version"] == "v5" and last["result"] == "blocked" and list(last["failed_hosts"]) == ["blue_green-app2"]
+    for app in APPS:  # app1's healthy v5 was removed too: nothing half-deployed is left
+        assert app.run("docker inspect demo-green").rc != 0
+    assert all(server_status()[s + "_green"] == "MAINT" for s in SERVERS)
+
+
+def test_batched_deploy_leaves_a_failed_host_out():
+    # Half the app hosts may fail: app2 fails, v5 goes live on app1 only; app2's new
+    # server stays in maint, the run reports app2 failed, users see no error.
+    probe = Probe(150)
+    with PortBlocker(8082):
+        rc, out = playbook("deploy.yml", "-e", "blue_green_version=v5", "-e", "blue_green_serial=1",
+                           "-e", "blue_green_max_fail_percentage=50")
+    assert rc != 0  # app2 is reported failed
+    rec = recap(out)
+    assert rec["blue_green-app2"]["failed"] == 1, rec
+    assert rec["blue_green-lb"]["failed"] == 0 and rec["blue_green-app1"]["failed"] == 0, rec
+    assert "blue_green-app2 did not get demo v5" in out
+    assert_all("v5", "green")
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    status = server_status()
+    assert status["blue_green-app1_green"] == "UP" and status["blue_green-app2_green"] == "MAINT", status
+    assert all(status[s + "_blue"] == "DRAIN" for s in SERVERS), status
+    st = state()
+    assert st["live"]["version"] == "v5" and st["previous"]["version"] == "v1"
+    last = st["history"][-1]
+    assert last["result"] == "partial" and list(last["failed_hosts"]) == ["blue_green-app2"]
+    assert APPS[1].run("docker inspect demo-green").rc != 0
+
+
+def test_cold_rollback_redeploys_once_the_previous_colour_is_retired():
+    # v6 with a 2-second keep-warm: the timer stops v5 (green), so a rollback
+    # cannot switch back and redeploys v5 through the whole flow instead.
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=v6", "-e", "blue_green_keep_previous_seconds=2")
+    assert rc == 0, out[-3000:]
+    assert_all("v6", "blue")
+    deadline = time.time() + 30  # app2 has no green (it was left out of v5)
+    while time.time() < deadline and APPS[0].check_output("docker inspect -f '{{.State.Running}}' demo-green") != "false":
+        time.sleep(1)
+    assert APPS[0].check_output("docker inspect -f '{{.State.Running}}' demo-green") == "false"  # retired on time
+    assert APPS[0].run("systemctl is-active seed-fleet-demo-retire-green.timer").stdout.strip() != "active"
+    probe = Probe(150)
+    rc, out = playbook("rollback.yml")
+    assert rc == 0, out[-3000:]
+    assert re.search(r"Redeploy the previous version[^\n]*\*+\s*\nincluded: ", out), out[-3000:]
+    assert_all("v5", "green")
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    assert {r[2] for r in res} >= {"v6", "v5"}
+    st = state()
+    assert st["live"]["version"] == "v5" and st["live"]["color"] == "green" and st["previous"]["version"] == "v6"
+    last = st["history"][-1]
+    assert last["action"] == "rollback" and last["result"] == "success" and last["version"] == "v5"
+    for app in APPS:
+        assert app.check_output("docker inspect -f '{{.State.Running}}' demo-green") == "true"
