@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 name: serial_batches
 short_description: Split a list of hosts into batches the way the play keyword C(serial) does
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Cuts O(_input) into consecutive batches whose sizes follow O(serial), with the semantics of Ansible's
     C(serial) play keyword, so a role can roll through hosts in batches while every host stays in one play.

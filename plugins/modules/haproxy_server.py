@@ -70,7 +70,6 @@ options:
     type: list
     elements: str
     default: []
-    version_added: 0.2.0
   switch_others_state:
     description:
       - State for the servers that are not of the O(switch_to) colour.
