@@ -80,13 +80,13 @@ def state():
     return json.loads(LB.check_output("cat /var/lib/seed-fleet/demo/state.json"))
 
 
-def server_status():
+def server_status(backend="be_demo"):
     rows = LB.check_output("echo 'show stat' | socat - unix:/run/haproxy/admin.sock").splitlines()
     head = rows[0].lstrip("# ").split(",")
     stat = {}
     for line in rows[1:]:
         row = dict(zip(head, line.split(",")))
-        if row.get("pxname") == "be_demo" and row["svname"] not in ("FRONTEND", "BACKEND"):
+        if row.get("pxname") == backend and row["svname"] not in ("FRONTEND", "BACKEND"):
             stat[row["svname"]] = row["status"]
     return stat
 
@@ -161,6 +161,11 @@ def test_deploy_v2_moves_traffic_and_keeps_v1_warm():
     status = server_status()
     assert all(status[s + "_green"] == "UP" for s in SERVERS), status
     assert all(status[s + "_blue"] == "DRAIN" for s in SERVERS), status
+    # The preview path (blue_green_preview_url) was probed through HAProxy before the switch.
+    assert re.search(r"Health gate through the load balancer's preview path\] \*+\n(?:skipping: \[[^\]]+\]\n)*ok: \[blue_green-lb\]", out), out[-3000:]
+    preview = server_status("be_demo_preview")
+    assert all(preview[s + "_green"] == "UP" for s in SERVERS), preview
+    assert all(preview[s + "_blue"] == "MAINT" for s in SERVERS), preview
 
 
 def test_rollback_moves_traffic_back_within_a_second():
