@@ -7,14 +7,18 @@
    .cache/tools/galaxy-importer, built once from requirements/constraints.txt (+ attrs
    23.2.0) and reused while the pins do not change.
 3. The tarball installs (offline, dependencies from the pinned ``ansible`` package) into
-   an empty collections path, and ``ansible-playbook seed.fleet.site --syntax-check``
-   works from a directory outside the repo with the installed copy's lab inventory.
+   an empty collections path, and Ansible run from a directory outside the repo finds
+   that copy and only that copy; the inventories ship with it.
 4. ansible-doc renders every module, filter and role of the installed copy.
+
+Build, install and the user-like environment come from tests/lib/shipping.py. The
+installed ``seed.fleet.site`` running for real against hosts (and idempotent) is the
+Molecule scenario molecule/shipped.
 """
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import re
 import shutil
 import subprocess
@@ -23,11 +27,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
-GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text())
+sys.path.insert(0, str(REPO / "tests" / "lib"))
+from shipping import GALAXY, build_tarball, clean_env, install_tarball, tool  # noqa: E402  pylint: disable=wrong-import-position
+
 CONSTRAINTS = REPO / "requirements" / "constraints.txt"
 IMPORTER_VENV = REPO / ".cache" / "tools" / "galaxy-importer"
 # galaxy-importer 0.4.44 requires attrs<24; everything else comes from our pins.
@@ -36,22 +40,9 @@ IMPORTER_OVERRIDES = {"attrs": "23.2.0"}
 FORBIDDEN = re.compile(r"^(\.venv|\.cache|\.lab|\.git|\.github|molecule|tests|benchmarks|requirements)(/|$)")
 
 
-def _bin(name: str) -> str:
-    cand = VENV_BIN / name
-    return str(cand) if cand.exists() else shutil.which(name) or name
-
-
-def _clean_env(home: Path) -> dict[str, str]:
-    """Like a user's shell: no repo ansible.cfg, no PYTHONPATH to the repo's collection link."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
-    env.update(HOME=str(home), PATH=f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}", ANSIBLE_NOCOLOR="1")
-    return env
-
-
 def _run(cmd, cwd, env, timeout=180):
-    r = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
-    return r
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +52,7 @@ def work(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tarball(work: Path) -> Path:
-    src = work / "src"
-    src.mkdir()
-    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard", "-z"],
-                           capture_output=True, check=True).stdout.split(b"\0")
-    for rel in filter(None, files):
-        p = REPO / rel.decode()
-        if p.is_file():
-            (src / rel.decode()).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(p, src / rel.decode())
-    r = _run([_bin("ansible-galaxy"), "collection", "build", "--force", "--output-path", work / "dist", src],
-             cwd=work, env=_clean_env(work))
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = work / "dist" / f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
-    assert out.is_file(), r.stdout
-    return out
+    return build_tarball(work)
 
 
 def test_tarball_content(tarball: Path):
@@ -144,7 +121,7 @@ def test_galaxy_importer(tarball: Path, work: Path):
         f"tmp_root_dir = {work}\n"
         f"ansible_local_tmp = {work}/ansible-tmp\n"
     )
-    env = _clean_env(work)
+    env = clean_env(work)
     env["GALAXY_IMPORTER_CONFIG"] = str(cfg)
     r = _run([py, "-m", "galaxy_importer.main", tarball], cwd=work, env=env, timeout=300)
     out = r.stdout + r.stderr
@@ -162,29 +139,22 @@ def test_galaxy_importer(tarball: Path, work: Path):
 def installed(tarball: Path, work: Path) -> tuple[Path, dict]:
     """The tarball installed offline into an empty collections path; (collection dir, env)."""
     outside = work / "user"
-    colls = outside / "collections"
     outside.mkdir()
-    env = _clean_env(outside)
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(colls)
-    r = _run([_bin("ansible-galaxy"), "collection", "install", "--offline", "-p", colls, tarball], cwd=outside, env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    path = colls / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
-    assert (path / "MANIFEST.json").is_file()
-    return path, env
+    colls = outside / "collections"
+    env = clean_env(outside, ANSIBLE_COLLECTIONS_PATH=str(colls))
+    return install_tarball(tarball, colls, env), env
 
 
 def test_install_and_use_outside_repo(installed):
     path, env = installed
     outside = Path(env["HOME"])
-    r = _run([_bin("ansible-galaxy"), "collection", "list", f"{GALAXY['namespace']}.{GALAXY['name']}"], cwd=outside, env=env)
-    assert env["ANSIBLE_COLLECTIONS_PATH"] in r.stdout and GALAXY["version"] in r.stdout, r.stdout + r.stderr
-    inventory = path / "inventories" / "lab"
-    assert inventory.is_dir(), "inventories/lab is not shipped in the tarball"
-    r = _run([_bin("ansible-playbook"), f"{GALAXY['namespace']}.{GALAXY['name']}.site", "--syntax-check", "-i", inventory],
-             cwd=outside, env=env)
+    fq = f"{GALAXY['namespace']}.{GALAXY['name']}"
+    r = _run([tool("ansible-galaxy"), "collection", "list", fq, "--format", "json"], cwd=outside, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    # It was the installed copy that ran, not the repository.
-    assert str(REPO) not in r.stdout + r.stderr
+    found = {p: c[fq]["version"] for p, c in json.loads(r.stdout).items() if fq in c}
+    assert found == {str(path.parents[1]): GALAXY["version"]}, found
+    for inv in ("lab", "example"):
+        assert (path / "inventories" / inv / "hosts.yml").is_file(), f"inventories/{inv} is not shipped"
 
 
 def test_docs_render_from_installed(installed):
@@ -196,18 +166,18 @@ def test_docs_render_from_installed(installed):
         "filter": [],
         "role": sorted(p.name for p in (path / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()),
     }
-    r = _run([_bin("ansible-doc"), "-t", "filter", "-l", fq], cwd=Path(env["HOME"]), env=env)
+    r = _run([tool("ansible-doc"), "-t", "filter", "-l", fq], cwd=Path(env["HOME"]), env=env)
     assert r.returncode == 0, r.stderr
     kinds["filter"] = sorted(ln.split()[0].split(".")[-1] for ln in r.stdout.splitlines() if ln.startswith(fq + "."))
     problems = []
     for kind, names in kinds.items():
         if not names:
             continue
-        r = _run([_bin("ansible-doc"), "-t", kind, *[f"{fq}.{n}" for n in names]], cwd=Path(env["HOME"]), env=env)
+        r = _run([tool("ansible-doc"), "-t", kind, *[f"{fq}.{n}" for n in names]], cwd=Path(env["HOME"]), env=env)
         if r.returncode == 0 and "[WARNING]" not in r.stderr and all(f"{fq}.{n}" in r.stdout for n in names):
             continue
         for name in names:  # say which one
-            r = _run([_bin("ansible-doc"), "-t", kind, f"{fq}.{name}"], cwd=Path(env["HOME"]), env=env)
+            r = _run([tool("ansible-doc"), "-t", kind, f"{fq}.{name}"], cwd=Path(env["HOME"]), env=env)
             if r.returncode != 0 or "[WARNING]" in r.stderr or not r.stdout.strip():
                 problems.append(f"ansible-doc -t {kind} {fq}.{name}: rc={r.returncode} {r.stderr.strip()[:300]}")
     assert kinds["module"] and kinds["role"]
