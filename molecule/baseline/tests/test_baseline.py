@@ -1,11 +1,15 @@
 """What an operator checks after seed.fleet.baseline ran.
 
 baseline-host is a plain host; baseline-app is a container host (group app) running
-Docker with a container published on 18080. Both are docker containers: their
-/proc/sys is read-only except /proc/sys/net (their own network namespace, made
-writable by prepare.yml), so kernel-global keys are checked as files only.
+Docker with a container `web` published on 18080 (allowed from baseline-host only),
+9103 (opened by a firewall_allow drop-in) and 18081 (in no allow list). Both are
+docker containers: their /proc/sys is read-only except /proc/sys/net (their own
+network namespace, made writable by prepare.yml), so kernel-global keys are checked
+as files only.
 """
 import re
+import subprocess
+import uuid
 
 import pytest
 import testinfra
@@ -14,6 +18,7 @@ HOST = testinfra.get_host("docker://baseline-host")
 APP = testinfra.get_host("docker://baseline-app")
 BOTH = pytest.mark.parametrize("node", [HOST, APP], ids=["host", "app"])
 SYSCTL_FILE = "/etc/sysctl.d/90-seed-fleet.conf"
+NETWORK = "baseline-net"  # the scenario's own network (molecule.yml)
 SSH_OPTS = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
 
 
@@ -176,8 +181,64 @@ def test_firewall_drops_unlisted_ports_and_passes_listed_ones():
 def test_docker_forwarding_survives_the_firewall():
     # Docker's own tables (iptables-nft) are still there after our ruleset loaded...
     assert "DOCKER" in APP.check_output("nft list table ip nat")
-    # ...and the published container answers from the other host.
+    # ...and the published container answers from the other host (the allowed source).
     assert HOST.check_output("curl -s -m 5 http://baseline-app:18080/") == "seed-fleet-ok"
+
+
+# Published container ports ---------------------------------------------------
+
+def client_curl(url):
+    """curl from another client container on the scenario network (not in any sources)."""
+    name = f"baseline-client-{uuid.uuid4().hex[:8]}"
+    return subprocess.run(
+        ["docker", "run", "--rm", "--name", name, "--network", NETWORK, "--cap-drop", "ALL",
+         "--entrypoint", "curl", "seed-fleet/node:latest", "-s", "-m", "3", url],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def published_drops():
+    chain = APP.check_output("nft list chain inet seed_fleet published_ports")
+    return int(re.search(r"counter packets (\d+) bytes \d+ drop", chain).group(1))
+
+
+def test_published_port_chains():
+    forward = APP.check_output("nft list chain inet seed_fleet forward")
+    assert "ct state new ct status dnat jump published_ports" in forward
+    pre = APP.check_output("nft list chain inet seed_fleet prerouting")
+    assert "hook prerouting priority dstnat - 10; policy accept;" in pre
+    assert re.search(r"ct mark set ct mark \| 0x01000000\s+jump allow\s+ct mark set ct mark & 0xfeffffff", pre)
+    assert 'iifname "docker0" accept' in pre
+
+
+def test_published_ports_obey_the_allow_list():
+    before = published_drops()
+    # 18080 is allowed from baseline-host only: another client on the same network is dropped.
+    assert client_curl("http://baseline-app:18080/").returncode == 28  # timeout: dropped
+    # 18081 is in no allow list: dropped from the other host too.
+    assert HOST.run("curl -s -m 3 -o /dev/null http://baseline-app:18081/").rc == 28
+    # Our chain dropped them (SYN and retransmissions), not something else.
+    assert published_drops() >= before + 2
+    # 9103 comes from the molecule_app drop-in (any source): the same allow chain decides.
+    res = client_curl("http://baseline-app:9103/")
+    assert (res.returncode, res.stdout.strip()) == (0, "seed-fleet-ok")
+    # The blocked port is published and answers on the host itself (loopback and own address).
+    assert APP.check_output("curl -s -m 5 http://127.0.0.1:18081/") == "seed-fleet-ok"
+    own = APP.check_output("hostname -i").split()[0]
+    assert APP.check_output(f"curl -s -m 5 http://{own}:18081/") == "seed-fleet-ok"
+
+
+def test_containers_reach_each_other_and_the_other_host():
+    # busybox nc (static busybox wget crashes without /etc in this minimal image).
+    web = APP.check_output("docker inspect -f '{{.NetworkSettings.IPAddress}}' web")
+    reply = APP.check_output(
+        f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | docker run --rm -i seed-test/busybox:latest /bin/busybox nc {web} 8080")
+    assert reply.startswith("HTTP/1.") and reply.endswith("seed-fleet-ok")
+    # Container egress (masqueraded to baseline-app's address) reaches SSH on baseline-host.
+    host_ip = HOST.check_output("hostname -i").split()[0]
+    banner = APP.check_output(
+        f"docker exec web /bin/busybox sh -c '/bin/busybox sleep 2 | /bin/busybox nc {host_ip} 22'")
+    assert banner.startswith("SSH-2.0-")
 
 
 # Time, journal, upgrades, banner, core dumps ------------------------------
