@@ -408,26 +408,38 @@ class Plan:
                 plan.actions.append((name, "state", current, want))
         return plan
 
-    def apply(self, client):
-        """Run the plan's commands in order; ``self.done`` counts those that succeeded."""
-        self.done = 0
+    def commands(self):
+        """The runtime API commands of the plan, in order: [(command, ok_prefixes)].
+
+        An address and a port change of one server go out as one ``set server ... addr``.
+        """
         pending = {}
         for server, field, _old, new in self.actions:
             if field in ("address", "port"):
                 pending.setdefault(server, {})[field] = new
-        sent_addr = set()
+        out, sent_addr = [], set()
         for server, field, _old, new in self.actions:
+            name = "%s/%s" % (self.backend, server)
             if field in ("address", "port"):
                 if server in sent_addr:
                     continue
                 sent_addr.add(server)
                 want = pending[server]
-                address = want.get("address", self.before[server]["address"])
-                client.set_addr(self.backend, server, address, want.get("port"))
+                cmd = "set server %s addr %s" % (name, want.get("address", self.before[server]["address"]))
+                if want.get("port"):
+                    cmd += " port %d" % want["port"]
+                out.append((cmd, _ADDR_OK))
             elif field == "weight":
-                client.set_weight(self.backend, server, new)
+                out.append(("set server %s weight %d" % (name, new), ()))
             elif field == "state":
-                client.set_state(self.backend, server, new)
+                out.append(("set server %s state %s" % (name, new), ()))
+        return out
+
+    def apply(self, client):
+        """Run the plan's commands in order; ``self.done`` counts those that succeeded."""
+        self.done = 0
+        for cmd, ok_prefixes in self.commands():
+            client.command(cmd, ok_prefixes=ok_prefixes)
             self.done += 1
         return self.done
 
@@ -488,6 +500,7 @@ def control(params, check_mode, client=None, clock=None, sleep=None):
     result["before"] = servers
     result["changed"] = bool(plan.actions)
     result["commands"] = ["%s/%s %s %s -> %s" % (backend, s, f, o, n) for s, f, o, n in plan.actions]
+    result["runtime_commands"] = [cmd for cmd, _ok in plan.commands()]
     result["diff"] = {
         "before_header": "backend %s" % backend,
         "after_header": "backend %s" % backend,

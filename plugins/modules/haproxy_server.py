@@ -194,6 +194,15 @@ commands:
   type: list
   elements: str
   sample: ["be_demo/app1_green state maint -> ready", "be_demo/app1_blue state ready -> drain"]
+runtime_commands:
+  description:
+    - The exact runtime API commands of RV(commands), in order (sent outside check mode).
+    - In check mode this is the plan, so a caller can send it later in one write, for example with C(socat),
+      and confirm with the module (which then changes nothing if everything applied).
+  returned: success
+  type: list
+  elements: str
+  sample: ["set server be_demo/app1_green state ready", "set server be_demo/app1_blue state drain"]
 state_file:
   description: The state file written after the change.
   returned: when a change was persisted

@@ -83,6 +83,23 @@ def test_switch_exclude_unknown_server_changes_nothing(capsys, lb):
     assert lb.writes == []
 
 
+def test_check_mode_plans_the_exact_runtime_commands(capsys, lb):
+    rc, out = run(capsys, lb, check=True, backend="be_demo", switch_to="green", switch_exclude=["app2_green"])
+    assert rc == 0 and lb.writes == []
+    assert out["runtime_commands"] == ["set server be_demo/app1_green state ready",
+                                       "set server be_demo/app1_blue state drain", "set server be_demo/app2_blue state drain"]
+    # what the real run sends is exactly the plan
+    rc, real = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app2_green"])
+    assert lb.writes == out["runtime_commands"] == real["runtime_commands"]
+    rc, again = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app2_green"])
+    assert again["changed"] is False and again["runtime_commands"] == []
+
+
+def test_address_and_port_go_out_as_one_command(capsys, lb):
+    rc, out = run(capsys, lb, check=True, backend="be_demo", server="app1_blue", address="10.0.0.9", port=9081)
+    assert rc == 0 and out["runtime_commands"] == ["set server be_demo/app1_blue addr 10.0.0.9 port 9081"]
+
+
 def test_switch_is_idempotent(capsys, lb):
     run(capsys, lb, backend="be_demo", switch_to="green")
     written = len(lb.writes)
