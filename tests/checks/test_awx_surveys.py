@@ -189,7 +189,8 @@ def _same_default(field: dict, spec: dict) -> bool:
         return str(s).lower() == str(d).lower()
     if spec.get("type") == "list":
         return sorted(str(s).split("\n")) == sorted(str(x) for x in d or [])
-    if spec.get("type") in ("int", "float"):
+    if spec.get("type") in ("int", "float", "raw"):
+        # A text survey answer reaches a raw option as a string ("0" for 0).
         return str(s) == str(d)
     return s == d
 
