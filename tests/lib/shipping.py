@@ -149,12 +149,11 @@ class Job:
     stdout: str
     events: list[dict] = field(default_factory=list)
 
-    def tasks(self, event: str = "playbook_on_task_start") -> list[str]:
-        return [e["event_data"].get("task", "") for e in self.events if e.get("event") == event]
-
-    def results(self, task: str, event: str = "runner_on_ok") -> list[dict]:
-        return [e["event_data"] for e in self.events
-                if e.get("event") == event and e["event_data"].get("task") == task]
+    def results(self, task: str | None = None, action: str | None = None, event: str = "runner_on_ok") -> list[dict]:
+        """event_data of the job's events of this kind, for a task name and/or a module (FQCN)."""
+        return [e["event_data"] for e in self.events if e.get("event") == event
+                and (task is None or e["event_data"].get("task") == task)
+                and (action is None or e["event_data"].get("resolved_action") == action)]
 
 
 def runner_job(pdd: Path, ident: str, playbook: str, cmdline: str | None = None, timeout: int = 600) -> Job:
