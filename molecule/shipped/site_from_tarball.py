@@ -12,12 +12,14 @@ usage: site_from_tarball.py INVENTORY
    to the repo's collection link).
 
 Prints the inner run's PLAY RECAP and the tasks it changed; when it fails, its tail.
+SHIPPED_PROFILE=1 in the environment adds the slowest tasks (ansible.posix.profile_tasks).
 Exit status: the inner ansible-playbook's (3 when the installed copy is not the one
 Ansible would use, 4 when no host ran).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tempfile
@@ -50,6 +52,8 @@ def main(inventory: Path) -> int:
         collections = user / "collections"
         tarball = shipping.build_tarball(tmp_path / "build")
         env = shipping.clean_env(home, ANSIBLE_COLLECTIONS_PATH=str(collections))
+        if os.environ.get("SHIPPED_PROFILE"):
+            env.update(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_TASK_OUTPUT_LIMIT="30")
         shipping.install_tarball(tarball, collections, env)
         print(f"installed {tarball.name} into an empty {collections}")
 
@@ -77,6 +81,8 @@ def main(inventory: Path) -> int:
             print(f"{host} : " + " ".join(f"{k}={v}" for k, v in counts.items()))
         for line in changed_tasks(output):
             print(f"changed: {line}")
+        if "TASKS RECAP" in output:
+            print(output[output.index("TASKS RECAP"):])
         return 0
 
 
