@@ -189,8 +189,10 @@ def test_preview_config_mirrors_the_backend(host):
     cfg = host.file("/etc/haproxy/haproxy.cfg").content_string
     live, preview = section(cfg, "backend be_api"), section(cfg, "backend be_api_preview")
     servers = [line.split() for line in preview if line.strip().startswith("server ")]
-    assert [s[1:3] for s in servers] == [["load_balancer-lb1_blue", "127.0.0.1:8081"],
-                                        ["load_balancer-lb1_green", "127.0.0.1:8082"]]
+    assert [s[1:3] for s in servers] == [
+        ["load_balancer-lb1_blue", "127.0.0.1:8081"],
+        ["load_balancer-lb1_green", "127.0.0.1:8082"],
+    ]
     assert all(s[-1] == "disabled" for s in servers)
     # same balance, checks and servers as be_api; only "disabled" differs
     assert [line.replace(" disabled", "") for line in preview] == [line.replace(" disabled", "") for line in live]
