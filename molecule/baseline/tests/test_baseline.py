@@ -188,11 +188,14 @@ def test_docker_forwarding_survives_the_firewall():
 # Published container ports ---------------------------------------------------
 
 def client_curl(url):
-    """curl from another client container on the scenario network (not in any sources)."""
+    """curl from another client container on the scenario network (not in any sources),
+    started from the exact image (by ID) the scenario's hosts run."""
     name = f"baseline-client-{uuid.uuid4().hex[:8]}"
+    image = subprocess.run(["docker", "inspect", "--format", "{{.Image}}", "baseline-host"],
+                           capture_output=True, text=True, timeout=30, check=True).stdout.strip()
     return subprocess.run(
         ["docker", "run", "--rm", "--name", name, "--network", NETWORK, "--cap-drop", "ALL",
-         "--entrypoint", "curl", "seed-fleet/node:latest", "-s", "-m", "3", url],
+         "--entrypoint", "curl", image, "-s", "-m", "3", url],
         capture_output=True, text=True, timeout=60, check=False,
     )
 
@@ -232,7 +235,7 @@ def test_containers_reach_each_other_and_the_other_host():
     # busybox nc (static busybox wget crashes without /etc in this minimal image).
     web = APP.check_output("docker inspect -f '{{.NetworkSettings.IPAddress}}' web")
     reply = APP.check_output(
-        f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | docker run --rm -i seed-test/busybox:latest /bin/busybox nc {web} 8080")
+        f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | docker run --rm -i seed-test/busybox:bookworm /bin/busybox nc {web} 8080")
     assert reply.startswith("HTTP/1.") and reply.endswith("seed-fleet-ok")
     # Container egress (masqueraded to baseline-app's address) reaches SSH on baseline-host.
     host_ip = HOST.check_output("hostname -i").split()[0]
