@@ -1,6 +1,7 @@
 """Run every check seed.fleet has and print a summary: ``make test``.
 
 Stages: yamllint, ansible-lint, ansible-test sanity, unit tests (pytest),
+mutation check (tests/mutation),
 argument-spec checks, then ``molecule test`` for every scenario under molecule/.
 Each stage's output goes to .cache/test-logs/<stage>.log; a failing stage has
 its tail printed. Exit status is non-zero when any stage fails.
@@ -68,6 +69,8 @@ def stages() -> list[tuple[str, list[str]]]:
         ("ansible-lint", [str(VENV_BIN / "ansible-lint"), "--offline", "-q"]),
         ("sanity", ["bash", "tests/sanity/run.sh"]),
         ("units", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit"]),
+        # Small deliberate bugs in plugins/ that the unit tests must catch.
+        ("mutation", [py, "tests/mutation/run.py"]),
     ]
     for extra in sorted((REPO / "tests" / "checks").glob("test_*.py")) if (REPO / "tests" / "checks").is_dir() else []:
         out.append((f"check:{extra.stem[5:]}", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(extra.relative_to(REPO))]))
