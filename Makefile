@@ -77,3 +77,8 @@ build: venv
 
 clean: lab-down
 	rm -rf .cache
+
+# Role READMEs' variable tables from meta/argument_specs.yml (tests/checks/test_role_docs.py checks them).
+.PHONY: docs
+docs: venv
+	@$(BIN)/python tools/render_role_docs.py
