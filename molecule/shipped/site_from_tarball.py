@@ -1,6 +1,7 @@
 """seed.fleet.site as a user runs it: from the Galaxy tarball, outside the repository.
 
-usage: site_from_tarball.py INVENTORY
+usage: PYTHONPATH=tests/lib python3 molecule/shipped/site_from_tarball.py INVENTORY
+(converge.yml sets PYTHONPATH to the repo's tests/lib, where shipping.py lives)
 
 1. ``ansible-galaxy collection build`` of the repository (tracked and new files);
 2. the tarball installed offline into an empty collections path in a temporary
@@ -25,8 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "lib"))
-import shipping  # noqa: E402  pylint: disable=wrong-import-position
+import shipping  # tests/lib (PYTHONPATH, see usage)
 
 
 def changed_tasks(output: str) -> list[str]:

@@ -24,11 +24,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import shipping  # tests/lib, on sys.path through pytest.ini
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "lib"))
-import shipping  # noqa: E402  pylint: disable=wrong-import-position
 
 SMOKE = """\
 ---
@@ -127,6 +126,3 @@ def test_role_argument_spec_enforced(pdd: Path):
                and e["event_data"].get("role") == "baseline"]
     assert len(started) <= 1, f"baseline tasks ran despite bad input: {started}"
 
-
-if __name__ == "__main__":
-    sys.exit(pytest.main([__file__, "-q"]))

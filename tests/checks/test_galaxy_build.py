@@ -27,10 +27,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from shipping import GALAXY, build_tarball, clean_env, install_tarball, tool  # tests/lib, via pytest.ini
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "lib"))
-from shipping import GALAXY, build_tarball, clean_env, install_tarball, tool  # noqa: E402  pylint: disable=wrong-import-position
 
 CONSTRAINTS = REPO / "requirements" / "constraints.txt"
 IMPORTER_VENV = REPO / ".cache" / "tools" / "galaxy-importer"

@@ -13,16 +13,15 @@
 The tests run in file order and build on each other (one deploy history).
 """
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 import yaml
 
-REPO = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-sys.path.insert(0, str(REPO / "tests" / "lib"))
-import shipping  # noqa: E402  pylint: disable=wrong-import-position
+# tests/lib/shipping.py: on sys.path through the repo's pytest.ini (pythonpath), which pytest
+# finds by walking up from this file whatever directory Molecule runs it from.
+import shipping
 
 # The inventory converge wrote and ran seed.fleet.site with.
 INVENTORY = yaml.safe_load((Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "fleet" / "hosts.yml").read_text())
