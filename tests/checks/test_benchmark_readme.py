@@ -1,0 +1,152 @@
+"""The cutover benchmark's published numbers are the ones in its results file.
+
+benchmarks/cutover/README.md (the results table, total requests, steady latencies, switch
+times) and the "Zero-downtime, measured" table of the top-level README.md must match
+benchmarks/cutover/results/result.json. A new run that commits result.json without the
+READMEs (or the other way round) fails here: copy the numbers from the JSON.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RESULT = REPO / "benchmarks" / "cutover" / "results" / "result.json"
+BENCH_README = REPO / "benchmarks" / "cutover" / "README.md"
+TOP_README = REPO / "README.md"
+BENCH_ROW = re.compile(
+    r"^\| (?P<label>[^|]+?) \((?P<ops>\d+)\) \| (?P<mode>keep-alive|close) \| (?P<requests>[\d,]+) \| \**(?P<failed>\d+)\** "
+    r"\| (?P<slow>\d+) / (?P<failed_slow>\d+) \| (?P<p50>[\d.]+) / (?P<p99>[\d.]+) \|$", re.M)
+TOP_ROW = re.compile(r"^\| (?P<label>[^|]+?) ×(?P<ops>\d+) \| (?P<ka>[\d,]+) / \**(?P<ka_failed>\d+)\** "
+                     r"\| (?P<close>[\d,]+) / \**(?P<close_failed>\d+)\** \|$", re.M)
+LABELS = [("ours deploy", "ours-deploy"), ("ours rollback", "ours-rollback"), ("seed.fleet deploy", "ours-deploy"),
+          ("seed.fleet rollback", "ours-rollback"), ("DIY reload", "diy-reload"), ("DIY:", "diy-reload"),
+          ("DIY with `systemctl restart`", "diy-restart"), ("DIY restart", "diy-restart")]
+
+
+def _approach(label: str) -> str:
+    label = label.replace("*", "").strip()
+    for prefix, name in LABELS:
+        if label.startswith(prefix):
+            return name
+    raise AssertionError(f"unknown approach label {label!r}")
+
+
+def _int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def bench_problems(text: str, result: dict) -> list[str]:
+    """Every published number of benchmarks/cutover/README.md that differs from result.json."""
+    out = []
+    ap = result["approaches"]
+    rows = list(BENCH_ROW.finditer(text))
+    seen = {(_approach(r["label"]), r["mode"]) for r in rows}
+    wanted = {(name, mode) for name in ap for mode in ap[name]["modes"]}
+    if seen != wanted:
+        out.append(f"results table rows {sorted(seen)} != result.json {sorted(wanted)}")
+    for r in rows:
+        name, mode = _approach(r["label"]), r["mode"]
+        if name not in ap or mode not in ap[name]["modes"]:
+            continue
+        got, entry = ap[name]["modes"][mode], ap[name]
+        pairs = [("operations", int(r["ops"]), entry["operations"]), ("requests", _int(r["requests"]), got["requests"]),
+                 ("failed", int(r["failed"]), got["failed"]), ("slow_requests", int(r["slow"]), got["slow_requests"]),
+                 ("failed_slow", int(r["failed_slow"]), got["failed_slow"]),
+                 ("p50_fast_during_switch_ms", float(r["p50"]), got["p50_fast_during_switch_ms"]),
+                 ("p99_fast_during_switch_ms", float(r["p99"]), got["p99_fast_during_switch_ms"])]
+        out += [f"{name} {mode} {field}: README {a} != result.json {b}" for field, a, b in pairs if a != b]
+    total = re.search(r"([\d,]+) requests", text)
+    if not total or _int(total.group(1)) != result["total_requests"]:
+        out.append(f"total requests: README {total and total.group(1)} != result.json {result['total_requests']}")
+    steady, quiet = result["steady"], result["steady_quiet_start"]
+    sentence = (f"keep-alive {steady['ka']['p50_ms']} / {steady['ka']['p99_ms']} ms, close {steady['close']['p50_ms']} / "
+                f"{steady['close']['p99_ms']} ms (quiet first 12 s: {quiet['ka']['p50_ms']} / {quiet['ka']['p99_ms']} and "
+                f"{quiet['close']['p50_ms']} / {quiet['close']['p99_ms']} ms)")
+    if sentence not in " ".join(text.split()):
+        out.append(f"steady latencies: README lacks {sentence!r}")
+    for name, word in (("ours-deploy", "deploys"), ("ours-rollback", "rollbacks")):
+        sw = [o["switch_seconds"] for o in result["operations"] if o["name"] == name and o.get("switch_seconds") is not None]
+        span = f"{_fmt(min(sw))}–{_fmt(max(sw))} s for {word}"
+        if span not in " ".join(text.split()):
+            out.append(f"switch times: README lacks {span!r}")
+    return out
+
+
+def top_problems(text: str, result: dict) -> list[str]:
+    """The top-level README's benchmark table and headline numbers against result.json."""
+    section = text.split("## Zero-downtime, measured", 1)[-1].split("\n## ", 1)[0]
+    ap, out = result["approaches"], []
+    rows = list(TOP_ROW.finditer(section))
+    if {_approach(r["label"]) for r in rows} != set(ap):
+        out.append(f"README.md table rows {[r['label'] for r in rows]} != result.json {sorted(ap)}")
+    for r in rows:
+        name = _approach(r["label"])
+        if name not in ap:
+            continue
+        modes = ap[name]["modes"]
+        pairs = [("operations", int(r["ops"]), ap[name]["operations"]),
+                 ("keep-alive requests", _int(r["ka"]), modes["keep-alive"]["requests"]),
+                 ("keep-alive failed", int(r["ka_failed"]), modes["keep-alive"]["failed"]),
+                 ("close requests", _int(r["close"]), modes["close"]["requests"]),
+                 ("close failed", int(r["close_failed"]), modes["close"]["failed"])]
+        out += [f"README.md {name} {field}: {a} != result.json {b}" for field, a, b in pairs if a != b]
+    flat = " ".join(section.split())
+    ours = [ap["ours-deploy"], ap["ours-rollback"]]
+    steady = result["steady"]
+    needed = [
+        f"{result['total_requests']:,} requests",
+        f"at most {_fmt(ours[0]['call_to_last_old_fast_response_s_max'])} s (deploys) and "
+        f"{_fmt(ours[1]['call_to_last_old_fast_response_s_max'])} s (rollbacks)",
+        f"({ours[0]['modes']['keep-alive']['p99_fast_during_switch_ms']} ms vs {steady['ka']['p99_ms']} ms keep-alive, "
+        f"{ours[0]['modes']['close']['p99_fast_during_switch_ms']} ms vs {steady['close']['p99_ms']} ms close)",
+        f"({sum(m['failed_slow'] for a in ours for m in a['modes'].values())} of "
+        f"{sum(m['slow_requests'] for a in ours for m in a['modes'].values())} failed)",
+    ]
+    out += [f"README.md lacks {n!r}" for n in needed if n not in flat]
+    return out
+
+
+@pytest.fixture(scope="module")
+def result() -> dict:
+    return json.loads(RESULT.read_text())
+
+
+def test_benchmark_readme_matches_result(result):
+    problems = bench_problems(BENCH_README.read_text(), result)
+    assert not problems, "benchmarks/cutover/README.md vs results/result.json:\n  " + "\n  ".join(problems)
+
+
+def test_top_readme_matches_result(result):
+    problems = top_problems(TOP_README.read_text(), result)
+    assert not problems, "README.md (Zero-downtime, measured) vs benchmarks/cutover/results/result.json:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("| 70,138 | **0** |", "| 87,666 | **0** |"),
+        ("| 96 | 70 / 37 |", "| 147 | 70 / 37 |"),
+        ("1.6 / 18.0 |", "4.8 / 63.2 |"),
+        ("272,540 requests", "310,068 requests"),
+        ("0.19–0.37 s for deploys", "0.73–1.65 s for deploys"),
+    ],
+)
+def test_drift_is_caught(result, old, new):
+    """The check can fail: each planted stale number is reported."""
+    text = BENCH_README.read_text()
+    assert old in text
+    assert bench_problems(text.replace(old, new, 1), result)
+
+
+def test_top_drift_is_caught(result):
+    text = TOP_README.read_text()
+    assert "70,138 / **0**" in text
+    assert top_problems(text.replace("70,138 / **0**", "87,666 / **0**", 1), result)
