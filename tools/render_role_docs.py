@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- BEGIN argument_specs -->"
 END = "<!-- END argument_specs -->"
 FIX = "python tools/render_role_docs.py (or: make docs)"
-NOTE = (f"<!-- Generated from meta/argument_specs.yml by tools/render_role_docs.py: edit the spec, "
-        f"then run `make docs`. -->")
+NOTE = ("<!-- Generated from meta/argument_specs.yml by tools/render_role_docs.py: edit the spec, "
+        "then run `make docs`. -->")
 
 # Ansible's documentation markup, as Markdown.
 _MARKUP = [
@@ -113,7 +113,7 @@ def render_entry_point(role: str, entry: str, spec: dict, main: dict | None = No
         lines += [f"`ansible.builtin.include_role: {{name: seed.fleet.{role}, tasks_from: {entry}}}`", ""]
         same = [name for name, opt in options.items() if main and name in main and main[name] == opt]
         if same:
-            lines += [f"Takes these options of `main`, with the same type, default and description: "
+            lines += ["Takes these options of `main`, with the same type, default and description: "
                       + ", ".join(f"`{name}`" for name in same) + ".", ""]
             options = {name: opt for name, opt in options.items() if name not in same}
     table = rows(options)
