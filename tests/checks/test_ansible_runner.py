@@ -125,4 +125,3 @@ def test_role_argument_spec_enforced(pdd: Path):
     started = [e["event_data"].get("task") for e in job.events if e.get("event") == "playbook_on_task_start"
                and e["event_data"].get("role") == "baseline"]
     assert len(started) <= 1, f"baseline tasks ran despite bad input: {started}"
-
