@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import sys
 import threading
 from pathlib import Path
 
