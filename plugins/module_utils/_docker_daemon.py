@@ -124,6 +124,7 @@ _STR_LIST_KEYS = (
 )
 _DICT_KEYS = ("log-opts", "runtimes", "features", "default-ulimits", "default-network-opts")
 
+_GO_INT_MAX = 2 ** 63 - 1  # dockerd's integer options are Go ints (64-bit)
 _LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 
 # dockerd < 23 (no --validate) stops an unprivileged caller with this message,
@@ -336,8 +337,8 @@ def builtin_errors(config):
         if key in config and not isinstance(config[key], bool):
             errors.append("%s must be a boolean, got %r" % (key, config[key]))
     for key in _INT_KEYS:
-        if key in config and (not _is_int(config[key]) or config[key] < 0):
-            errors.append("%s must be a non-negative integer, got %r" % (key, config[key]))
+        if key in config and (not _is_int(config[key]) or not 0 <= config[key] <= _GO_INT_MAX):
+            errors.append("%s must be a non-negative integer (at most %d), got %r" % (key, _GO_INT_MAX, config[key]))
     for key in _STR_KEYS:
         if key in config and not isinstance(config[key], str):
             errors.append("%s must be a string, got %r" % (key, config[key]))
@@ -431,6 +432,9 @@ class DaemonConfigRun:
         current = {"exists": os.path.isfile(path), "text": None, "data": {}}
         if os.path.exists(path) and not current["exists"]:
             raise DaemonConfigError("%s exists and is not a regular file" % path)
+        parent = os.path.dirname(path)
+        if parent and os.path.exists(parent) and not os.path.isdir(parent):
+            raise DaemonConfigError("cannot write %s: %s is not a directory" % (path, parent))
         if not current["exists"]:
             return current
         try:
