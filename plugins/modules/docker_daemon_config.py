@@ -118,7 +118,7 @@ notes:
   - O(remove_keys) and V(null) values remove keys; a key cannot be both set and removed.
   - A file or candidate larger than 1 MiB is refused.
   - With O(replace=true) or O(state=absent) an unparsable or non-UTF-8 live file is replaced
-    (or removed) instead of failing the task; RV(diff) then shows its text as read.
+    (or removed) instead of failing the task; the diff then shows its text as read.
   - The action to apply the change (RV(action)) assumes dockerd reads this file. Options given
     both as a flag in the service unit and in the file make dockerd refuse to start; dockerd
     validation here does not know the unit's flags.
