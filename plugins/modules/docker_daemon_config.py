@@ -16,15 +16,34 @@ description:
   - Merges keys into the Docker daemon configuration file (RFC 7386 JSON merge patch semantics,
     so nested objects such as C(log-opts) merge and a V(null) value removes a key), or replaces
     the whole file when O(replace=true). Removes keys listed in O(remove_keys).
-  - Validates the candidate before writing it. Type checks of well-known keys always run; then
-    dockerd itself checks it, with C(dockerd --validate --config-file) where the engine has it
-    (Docker 23.0 and later) and otherwise (Docker 20.10, Debian 12) by letting dockerd's own
-    configuration loader read the candidate as an unprivileged user, which stops with
-    "needs to be started with root" right after the configuration was accepted.
-    An invalid candidate fails with dockerd's message and the live file is left untouched.
+  - Checks every option, reads the live file and validates the candidate before it writes
+    anything, so a failure (bad option, unreadable or non-UTF-8 file, invalid candidate) names
+    the option or path and leaves the file, its mode and its directory untouched.
+  - "Validation, step by step (RV(validated_by) lists the steps the candidate passed):"
+  - C(builtin) (O(validate=builtin), V(auto), V(dockerd)) - types of well-known keys (booleans,
+    integers, strings, lists, objects, string values in C(log-opts)) and values that dockerd only
+    examines when it starts - C(bip) must be an IPv4 host address with its prefix length
+    (C(172.17.0.1/16), not the network or broadcast address); C(fixed-cidr), C(fixed-cidr-v6) CIDRs;
+    C(default-gateway), C(default-gateway-v6) and C(dns) addresses; C(default-address-pools)
+    bases and sizes; C(log-level) names; C(registry-mirrors) URLs.
+  - C(dockerd --validate) (Docker 23.0 and later) or C(dockerd config loader) (Docker 20.10, for
+    example Debian 12, which has no C(--validate) - dockerd's configuration loader reads the
+    candidate as user nobody and stops with "needs to be started with root" right after it
+    accepted it). Both run the same loader - JSON syntax, unknown keys, value types, conflicting
+    keys, and dockerd's own value checks (DNS addresses, labels, hosts, download limits, runtimes).
+  - C(docker info log drivers) - C(log-driver) is one of the log drivers (built in or plugin) the
+    running daemon lists in C(docker info). Only when the C(docker) CLI reaches a running daemon.
+  - Neither dockerd step checks what only the daemon's start uses - the log driver's name and
+    options, the storage driver and its options, C(data-root), C(exec-root), address pools,
+    C(userns-remap), C(seccomp-profile), C(containerd). Such keys of the written file are listed
+    in RV(not_validated); a bad value there stops dockerd at its next start.
   - Reports, from the keys that changed, whether the running daemon picks the change up with a
     reload (SIGHUP) or needs a restart, so a handler can reload when it can and restart only
-    when it must.
+    when it must. dockerd's reload applies a reloadable key only when the file sets it, so
+    removing one (for example C(debug)) needs a restart, except for the keys the reload resets
+    to their default (C(max-concurrent-downloads), C(max-concurrent-uploads),
+    C(max-download-attempts), C(features)). To go back to a default without a restart, set the
+    default value explicitly (for example C(debug) to V(false)).
   - The file is rewritten only when its data changes (formatting alone is not a change), as
     canonical JSON (sorted keys, two-space indent).
 author:
@@ -37,7 +56,8 @@ options:
   state:
     description:
       - V(present) writes the merged (or replaced) configuration.
-      - V(absent) removes the file.
+      - V(absent) removes the file. O(config), O(remove_keys), O(replace) and O(remove_if_empty)
+        are mutually exclusive with it (the task fails when one is given).
     type: str
     choices: [present, absent]
     default: present
@@ -63,10 +83,12 @@ options:
     default: false
   validate:
     description:
-      - V(auto) runs the built-in type checks, then dockerd when the binary is found (with a
-        warning when it is not, for example in check mode before Docker is installed).
-      - V(dockerd) runs both and fails when dockerd cannot be run.
-      - V(builtin) runs the built-in type checks only; V(none) skips validation.
+      - V(auto) runs the built-in checks, then dockerd when the binary is found (with a
+        warning when it is not, for example in check mode before Docker is installed), then the
+        C(log-driver) check when the running daemon lists its log drivers.
+      - V(dockerd) is V(auto) but fails when dockerd cannot be run.
+      - V(builtin) runs the built-in checks only; V(none) skips validation.
+      - See the description for what each step checks and what none of them does.
     type: str
     choices: [auto, dockerd, builtin, none]
     default: auto
@@ -78,18 +100,25 @@ options:
     type: bool
     default: false
   mode:
-    description: Permissions of the file.
+    description:
+      - Permissions of the file, octal (V("0644")) or symbolic (V(u=rw,go=r)), as in M(ansible.builtin.file).
+      - Checked before anything is written; applied also when the content does not change.
     type: raw
     default: "0644"
 attributes:
   check_mode:
     support: full
-    description: Computes and validates the candidate (validation only reads a temporary copy) and writes nothing.
+    description:
+      - Computes and validates the candidate (dockerd reads a temporary copy outside the target
+        directory) and writes nothing, neither the file, nor a backup, nor its mode.
   diff_mode:
     support: full
     description: Before and after as canonical JSON; RV(changes) lists the changed keys.
 notes:
   - O(remove_keys) and V(null) values remove keys; a key cannot be both set and removed.
+  - A file or candidate larger than 1 MiB is refused.
+  - With O(replace=true) or O(state=absent) an unparsable or non-UTF-8 live file is replaced
+    (or removed) instead of failing the task; the diff then shows its text as read.
   - The action to apply the change (RV(action)) assumes dockerd reads this file. Options given
     both as a flag in the service unit and in the file make dockerd refuse to start; dockerd
     validation here does not know the unit's flags.
@@ -153,7 +182,10 @@ changes:
       description: New value.
       type: raw
     reload:
-      description: Whether dockerd applies this key on reload (SIGHUP).
+      description:
+        - Whether a reload (SIGHUP) makes the running daemon match the file for this key. False
+          for keys dockerd does not reload, and for reloadable keys removed from the file whose
+          old value the reload keeps.
       type: bool
   sample: [{"key": "debug", "before": null, "after": true, "reload": true}]
 action:
@@ -163,7 +195,7 @@ action:
   choices: [none, reload, restart]
   sample: reload
 restart_required:
-  description: Whether a key that dockerd does not reload changed.
+  description: Whether a change needs a restart (RV(action=restart)).
   returned: always
   type: bool
 reload_keys:
@@ -172,166 +204,42 @@ reload_keys:
   type: list
   elements: str
 restart_keys:
-  description: Changed keys that need a dockerd restart.
+  description: Changed keys that need a dockerd restart (including reloadable keys removed from the file).
   returned: always
   type: list
   elements: str
 validated_by:
-  description: Checks the candidate passed (C(builtin), C(dockerd --validate), C(dockerd config loader)).
+  description:
+    - Checks the candidate passed, in order, from C(builtin), C(dockerd --validate) or
+      C(dockerd config loader), and C(docker info log drivers); the description says what each
+      covers. Empty when nothing was written or O(validate=none).
   returned: always
   type: list
   elements: str
-  sample: [builtin, dockerd config loader]
+  sample: [builtin, dockerd config loader, docker info log drivers]
+not_validated:
+  description:
+    - Keys of the written file whose values only dockerd's start examines, so no step of
+      RV(validated_by) checked them (C(log-driver) is not among them when C(docker info log drivers)
+      checked it). Sorted; empty when nothing was written.
+  returned: always
+  type: list
+  elements: str
+  sample: [log-opts]
 backup_file:
   description: Path of the backup copy.
   returned: when O(backup=true) and the file changed
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.seed.fleet.plugins.module_utils._docker_daemon import (
-    DaemonConfigError,
-    DockerdValidator,
-    builtin_errors,
-    changes,
-    classify,
-    compute,
-    load_text,
-    render,
-)
-
-
-def validate_candidate(module, after):
-    """Run the configured validation; fail the module (nothing written) on errors."""
-    mode = module.params["validate"]
-    done = []
-    if mode == "none":
-        return done
-    errors = builtin_errors(after)
-    if errors:
-        module.fail_json(msg="invalid daemon configuration: %s" % "; ".join(errors), errors=errors)
-    done.append("builtin")
-    if mode == "builtin":
-        return done
-    dockerd = module.params["dockerd_path"] or module.get_bin_path("dockerd", opt_dirs=["/usr/sbin", "/usr/bin"])
-    if not dockerd or not os.path.exists(dockerd):
-        if mode == "dockerd":
-            module.fail_json(msg="validate=dockerd but the dockerd binary was not found")
-        module.warn("dockerd not found: daemon.json candidate checked by built-in rules only")
-        return done
-    validator = DockerdValidator(
-        run=lambda argv: module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"}),
-        dockerd=dockerd,
-        setpriv=module.get_bin_path("setpriv"),
-        timeout_bin=module.get_bin_path("timeout"),
-    )
-    method, error = validator.validate(after)
-    if method is None:
-        if mode == "dockerd":
-            module.fail_json(msg="validate=dockerd but dockerd cannot validate this configuration here")
-        module.warn("dockerd cannot validate this candidate here: checked by built-in rules only")
-        return done
-    if error:
-        module.fail_json(msg="dockerd rejected the daemon configuration: %s" % error, validated_by=done + [method])
-    done.append(method)
-    return done
+from ansible_collections.seed.fleet.plugins.module_utils._docker_daemon import ARGUMENT_SPEC, run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default="/etc/docker/daemon.json"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            config=dict(type="dict", default={}),
-            replace=dict(type="bool", default=False),
-            remove_keys=dict(type="list", elements="str", default=[], no_log=False),
-            remove_if_empty=dict(type="bool", default=False),
-            validate=dict(type="str", choices=["auto", "dockerd", "builtin", "none"], default="auto"),
-            dockerd_path=dict(type="path"),
-            backup=dict(type="bool", default=False),
-            mode=dict(type="raw", default="0644"),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    path = p["path"]
-    exists = os.path.isfile(path)
-    if os.path.exists(path) and not exists:
-        module.fail_json(msg="%s exists and is not a regular file" % path)
-
-    text = None
-    if exists:
-        with open(path, "r") as fh:
-            text = fh.read()
-    try:
-        before = load_text(text, path) if not (p["replace"] or p["state"] == "absent") else _lenient(text, path)
-        if p["state"] == "absent":
-            after = {}
-        else:
-            after = compute(before, p["config"], p["remove_keys"], p["replace"])
-    except DaemonConfigError as exc:
-        module.fail_json(msg=to_native(exc))
-
-    delete = exists and (p["state"] == "absent" or (p["remove_if_empty"] and not after))
-    write = p["state"] == "present" and not (p["remove_if_empty"] and not after) and (not exists or before != after)
-
-    validated_by = []
-    if write:
-        validated_by = validate_candidate(module, after)
-
-    change_list = changes(before or {}, after)
-    how = classify(change_list)
-    changed = bool(delete or write)
-    result = dict(
-        changed=changed,
-        config=after,
-        changes=change_list,
-        action=how["action"] if changed else "none",
-        restart_required=changed and how["action"] == "restart",
-        reload_keys=how["reload_keys"] if changed else [],
-        restart_keys=how["restart_keys"] if changed else [],
-        validated_by=validated_by,
-    )
-    if module._diff:
-        result["diff"] = dict(
-            before_header=path, after_header=path,
-            before=text if before is None else (render(before) if exists else ""),
-            after="" if delete else render(after),
-        )
-
-    if changed and not module.check_mode:
-        if p["backup"] and exists:
-            result["backup_file"] = module.backup_local(path)
-        if delete:
-            os.remove(path)
-        else:
-            _write(module, path, render(after))
-    if not delete and os.path.exists(path):
-        file_args = module.load_file_common_arguments(dict(path=path, mode=p["mode"]))
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    module.exit_json(**result)
-
-
-def _lenient(text, path):
-    """The current config for replace/absent: an unparsable file is not an error there (None)."""
-    try:
-        return load_text(text, path)
-    except DaemonConfigError:
-        return None
-
-
-def _write(module, path, content):
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = os.path.join(directory, ".%s.seed-fleet.tmp" % os.path.basename(path))
-    with open(tmp, "w") as fh:
-        fh.write(content)
-    module.atomic_move(tmp, path)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_module(module)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import shutil
 import pytest
 
 from ansible_collections.seed.fleet.plugins.module_utils._docker_daemon import (
-    RELOADABLE_KEYS,
     DaemonConfigError,
     DockerdValidator,
     builtin_errors,
@@ -106,7 +105,9 @@ def test_render_is_canonical():
     [
         (BASE, BASE, "none", [], []),
         (BASE, dict(BASE, debug=True), "reload", ["debug"], []),
-        (dict(BASE, debug=True), BASE, "reload", ["debug"], []),  # removing a reloadable key
+        # dockerd's reload applies debug only `if conf.IsValueSet("debug")`: once the key is gone
+        # from the file the old value stays live until a restart
+        (dict(BASE, debug=True), BASE, "restart", [], ["debug"]),
         (BASE, dict(BASE, **{"max-concurrent-downloads": 6, "registry-mirrors": ["https://m"]}), "reload",
          ["max-concurrent-downloads", "registry-mirrors"], []),
         (BASE, dict(BASE, **{"live-restore": False}), "reload", ["live-restore"], []),
@@ -128,14 +129,49 @@ def test_changes_lists_old_and_new_values():
     ]
 
 
-def test_reloadable_keys_match_docker_docs():
-    documented = {"debug", "labels", "live-restore", "max-concurrent-downloads", "max-concurrent-uploads",
-                  "max-download-attempts", "default-runtime", "runtimes", "authorization-plugins",
-                  "allow-nondistributable-artifacts", "insecure-registries", "registry-mirrors",
-                  "shutdown-timeout", "features"}
-    assert RELOADABLE_KEYS == documented
-    for key in ("data-root", "log-opts", "log-driver", "storage-driver", "hosts", "bip", "default-address-pools"):
-        assert key not in RELOADABLE_KEYS
+# What dockerd does on SIGHUP, transcribed by hand from moby's daemon/reload.go
+# (Daemon.Reload and its reload* helpers; reloadPlatform in daemon/reload_unix.go; the
+# authorization plugins in cmd/dockerd/daemon.go) and checked against the list in the
+# dockerd reference, "Configuration reload behavior"
+# (https://docs.docker.com/reference/cli/dockerd/#configuration-reload-behavior).
+#   "set":   applied only `if conf.IsValueSet(key)`: a value in the file is applied, a key
+#            removed from the file leaves the old value live.
+#   "reset": reset to the default on every reload ("We always reset"; features "allow ...
+#            to be entirely unset"), so removing the key from the file also applies.
+DOCKERD_RELOAD = {
+    "debug": "set",
+    "labels": "set",
+    "live-restore": "set",
+    "max-concurrent-downloads": "reset",
+    "max-concurrent-uploads": "reset",
+    "max-download-attempts": "reset",
+    "shutdown-timeout": "set",
+    "features": "reset",
+    "insecure-registries": "set",
+    "registry-mirrors": "set",
+    "allow-nondistributable-artifacts": "set",
+    "runtimes": "set",
+    "default-runtime": "set",  # `if conf.DefaultRuntime != ""`
+    "authorization-plugins": "set",  # treated as "set": the safe side when in doubt
+}
+# Keys the reload code never reads: only a restart applies them.
+DOCKERD_RESTART_ONLY = ("data-root", "log-opts", "log-driver", "storage-driver", "storage-opts", "hosts", "bip",
+                        "default-address-pools", "iptables", "userns-remap", "exec-opts", "mtu", "dns")
+
+
+@pytest.mark.parametrize("key", sorted(DOCKERD_RELOAD))
+def test_reload_behaviour_matches_dockerd(key):
+    value = 1 if "max-" in key or key == "shutdown-timeout" else True
+    assert classify(changes({}, {key: value}))["action"] == "reload"  # added: the file now sets it
+    assert classify(changes({key: value}, {key: 2 if value == 1 else False}))["action"] == "reload"  # changed
+    removed = classify(changes({key: value}, {}))
+    assert removed["action"] == ("reload" if DOCKERD_RELOAD[key] == "reset" else "restart"), removed
+
+
+@pytest.mark.parametrize("key", DOCKERD_RESTART_ONLY)
+def test_restart_only_keys(key):
+    for before, after in (({}, {key: "x"}), ({key: "x"}, {key: "y"}), ({key: "x"}, {})):
+        assert classify(changes(before, after)) == {"action": "restart", "reload_keys": [], "restart_keys": [key]}
 
 
 # --- built-in checks -------------------------------------------------------

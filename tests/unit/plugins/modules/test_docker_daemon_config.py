@@ -71,7 +71,8 @@ def test_check_mode_writes_nothing(capsys, live):
 def test_remove_keys_and_remove_if_empty(capsys, live):
     rc, out = run(capsys, args(live, remove_keys=["live-restore", "log-opts"], remove_if_empty=True))
     assert rc == 0 and out["changed"] and not live.exists()
-    assert out["action"] == "restart" and out["reload_keys"] == ["live-restore"] and out["restart_keys"] == ["log-opts"]
+    # dockerd's reload keeps a removed live-restore live: removing it is a restart
+    assert out["action"] == "restart" and out["reload_keys"] == [] and out["restart_keys"] == ["live-restore", "log-opts"]
     rc, out = run(capsys, args(live, remove_keys=["live-restore"], remove_if_empty=True))
     assert rc == 0 and out["changed"] is False
 
@@ -91,7 +92,8 @@ def test_replace_and_create(capsys, tmp_path):
     assert rc == 0 and out["changed"] and json.loads(path.read_text()) == {"live-restore": True}
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
     rc, out = run(capsys, args(path, config={"debug": True}, replace=True))
-    assert json.loads(path.read_text()) == {"debug": True} and out["restart_keys"] == []
+    assert json.loads(path.read_text()) == {"debug": True}
+    assert out["reload_keys"] == ["debug"] and out["restart_keys"] == ["live-restore"]  # live-restore dropped
 
 
 def test_mode_is_enforced(capsys, live):
@@ -168,3 +170,136 @@ def test_real_dockerd_end_to_end(capsys, live):
     rc, out = run(capsys, args(live, config={"debug": True}, validate="dockerd", dockerd_path=REAL))
     assert rc == 0 and out["changed"] and out["validated_by"][0] == "builtin" and out["validated_by"][1].startswith("dockerd")
     assert json.loads(live.read_text())["debug"] is True
+
+
+# --- defects of issue #12 (each of these failed before its fix) ----------------
+
+def _snapshot(directory):
+    """Every entry of a directory: bytes, mode and mtime (a failed run must change none of it)."""
+    out = {}
+    for name in sorted(os.listdir(directory)):
+        full = os.path.join(directory, name)
+        st = os.lstat(full)
+        data = open(full, "rb").read() if os.path.isfile(full) else None
+        out[name] = (data, st.st_mode, st.st_mtime_ns)
+    return out
+
+
+def test_unreadable_file_fails_cleanly(capsys):
+    # /proc/self/mem is a regular file that fails every read (EIO), even for root
+    rc, out = run(capsys, args("/proc/self/mem", config={"debug": True}))
+    assert rc == 1 and "cannot read /proc/self/mem" in out["msg"] and "Input/output error" in out["msg"]
+    assert "exception" not in out
+
+
+def test_non_utf8_file_fails_cleanly(capsys, live):
+    live.write_bytes(b'{"labels":["caf\xe9"]}')
+    before = _snapshot(live.parent)
+    rc, out = run(capsys, args(live, config={"debug": True}, backup=True))
+    assert rc == 1 and str(live) in out["msg"] and "not UTF-8" in out["msg"]
+    assert "exception" not in out and _snapshot(live.parent) == before
+
+
+@pytest.fixture()
+def immutable_dir(live):
+    """The daemon.json directory made immutable: not even root can create a file in it."""
+    import subprocess
+    if subprocess.run(["chattr", "+i", str(live.parent)], capture_output=True, check=False).returncode != 0:
+        pytest.skip("chattr +i not available here")
+    yield live
+    subprocess.run(["chattr", "-i", str(live.parent)], check=True)
+
+
+def test_unwritable_directory_fails_cleanly(capsys, immutable_dir):
+    live = immutable_dir
+    before = _snapshot(live.parent)
+    rc, out = run(capsys, args(live, config={"debug": True}))
+    assert rc == 1 and "cannot write %s" % live in out["msg"] and "not permitted" in out["msg"]
+    assert "exception" not in out and _snapshot(live.parent) == before
+
+
+def test_invalid_mode_is_refused_before_any_write(capsys, live):
+    before = _snapshot(live.parent)
+    rc, out = run(capsys, args(live, config={"debug": True}, mode="0999"))
+    assert _snapshot(live.parent) == before
+    assert rc == 1 and "mode" in out["msg"] and "0999" in out["msg"]
+
+
+@pytest.mark.parametrize(
+    "start, kw, action, reload_keys, restart_keys",
+    [
+        ({"debug": True, "live-restore": True}, {"remove_keys": ["debug"]}, "restart", [], ["debug"]),
+        ({"debug": True}, {"config": {"debug": None}}, "restart", [], ["debug"]),
+        ({"debug": True}, {"config": {"debug": False}}, "reload", ["debug"], []),
+        ({"max-concurrent-downloads": 9}, {"remove_keys": ["max-concurrent-downloads"]}, "reload",
+         ["max-concurrent-downloads"], []),
+    ],
+    ids=["remove-debug", "null-debug", "explicit-false", "remove-resetting-key"],
+)
+def test_removing_a_reloadable_key_needs_a_restart(capsys, live, start, kw, action, reload_keys, restart_keys):
+    live.write_text(json.dumps(start))
+    rc, out = run(capsys, args(live, **kw))
+    assert rc == 0 and out["changed"]
+    assert (out["action"], out["reload_keys"], out["restart_keys"]) == (action, reload_keys, restart_keys)
+    assert out["restart_required"] is (action == "restart")
+
+
+@pytest.mark.parametrize(
+    "bip", ["172.17.0.0/16", "172.17.255.255/16", "172.17.0.1", "not-an-address", "fd00::1/64"],
+)
+def test_bad_bip_is_refused(capsys, live, bip):
+    rc, out = run(capsys, args(live, config={"bip": bip}))
+    assert rc == 1 and "bip" in out["msg"] and live.read_text() == LIVE
+
+
+def test_good_bip_is_accepted(capsys, live):
+    rc, out = run(capsys, args(live, config={"bip": "172.17.0.1/16"}))
+    assert rc == 0 and out["changed"]
+
+
+@pytest.fixture()
+def world_readable_dir():
+    """The loader fallback runs dockerd as nobody: its stand-in must be readable by nobody."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+    directory = tempfile.mkdtemp(prefix="seed-fleet-fake-dockerd-")
+    os.chmod(directory, 0o755)
+    yield Path(directory)
+    shutil.rmtree(directory)
+
+
+def _fake_dockerd(directory, has_validate=False, message="dockerd needs to be started with root privileges."):
+    """A dockerd stand-in: 20.10-like (no --validate, stops after loading the config) or 23+-like."""
+    fake = directory / "dockerd"
+    help_text = "--validate  Validate daemon configuration and exit" if has_validate else "--config-file string"
+    fake.write_text('#!/bin/sh\nif [ "$1" = --help ]; then echo "%s"; exit 0; fi\n'
+                    'if [ "$1" = --validate ]; then echo "configuration OK" >&2; exit 0; fi\n'
+                    'echo "%s" >&2; exit 1\n' % (help_text, message))
+    fake.chmod(0o755)
+    return str(fake)
+
+
+def test_unknown_log_driver_refused_when_the_daemon_lists_its_drivers(capsys, live, world_readable_dir, monkeypatch):
+    monkeypatch.setattr(_docker_daemon, "discover_log_drivers", lambda run, docker: ["json-file", "local", "journald"])
+    dockerd = _fake_dockerd(world_readable_dir)
+    rc, out = run(capsys, args(live, config={"log-driver": "nosuch"}, validate="auto", dockerd_path=dockerd))
+    assert rc == 1 and "log-driver" in out["msg"] and "nosuch" in out["msg"] and live.read_text() == LIVE
+    rc, out = run(capsys, args(live, config={"log-driver": "journald"}, validate="auto", dockerd_path=dockerd))
+    assert rc == 0 and out["validated_by"] == ["builtin", "dockerd config loader", "docker info log drivers"]
+    assert "log-driver" not in out["not_validated"] and "log-opts" in out["not_validated"]
+
+
+def test_log_driver_reported_as_not_validated_when_undiscoverable(capsys, live, world_readable_dir, monkeypatch):
+    monkeypatch.setattr(_docker_daemon, "discover_log_drivers", lambda run, docker: None)
+    rc, out = run(capsys, args(live, config={"log-driver": "nosuch"}, validate="auto", dockerd_path=_fake_dockerd(world_readable_dir)))
+    assert rc == 0 and out["validated_by"] == ["builtin", "dockerd config loader"]
+    assert out["not_validated"] == ["log-driver", "log-opts"]
+
+
+@pytest.mark.parametrize("extra", [{"config": {"debug": True}}, {"remove_keys": ["debug"]}, {"replace": True},
+                                   {"remove_if_empty": True}])
+def test_state_absent_refuses_config(capsys, live, extra):
+    rc, out = run(capsys, args(live, state="absent", **extra))
+    assert rc == 1 and "state=absent" in out["msg"] and list(extra)[0] in out["msg"]
+    assert live.read_text() == LIVE
