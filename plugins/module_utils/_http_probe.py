@@ -74,6 +74,21 @@ def redact_url(url):
     return urlunsplit(parts._replace(netloc="%s:%s@%s" % (user, REDACTED, hostport)))
 
 
+def find_secrets(url, headers, secret_headers, url_password):
+    """Secret values in a probe definition, longest first; tolerant of invalid input
+    (the module masks them before it validates anything)."""
+    found = set()
+    names = set(SECRET_HEADERS) | set(to_text(n).lower() for n in secret_headers or [])
+    if isinstance(headers, dict):
+        found.update(to_text(v) for k, v in headers.items() if to_text(k).lower() in names and v)
+    try:
+        password = urlsplit(url).password if isinstance(url, str) else None
+    except ValueError:
+        password = None
+    found.update(p for p in (password, password and unquote(password), url_password) if p)
+    return sorted(found, key=len, reverse=True)
+
+
 def percentile(values, pct):
     """Nearest-rank percentile of a list of numbers (None for an empty list)."""
     if not values:
@@ -235,11 +250,7 @@ class HttpProbe:
                 raise ProbeError("expect_headers[%s]" % name, "%r is not a valid regular expression: %s"
                                  % (pattern, exc))
 
-        self.secrets = sorted(set(
-            [v for k, v in self.headers.items() if k.lower() in self.secret_names and v]
-            + [p for p in (urlsplit(self.url).password, url_password) if p]
-            + [unquote(p) for p in (urlsplit(self.url).password,) if p]
-        ), key=len, reverse=True)
+        self.secrets = find_secrets(self.url, self.headers, self.secret_names, url_password)
 
     # -- redaction ----------------------------------------------------------
     def redact(self, text):

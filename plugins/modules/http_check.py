@@ -210,7 +210,7 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.seed.fleet.plugins.module_utils._http_probe import HttpProbe, ProbeError, redact_url
+from ansible_collections.seed.fleet.plugins.module_utils._http_probe import HttpProbe, ProbeError, find_secrets, redact_url
 
 
 def main():
@@ -237,12 +237,13 @@ def main():
     )
     params = dict((k, module.params[k]) for k in module.argument_spec)
     url = redact_url(params["url"])
+    # Header values and passwords are masked by Ansible too (invocation, warnings), even on bad input.
+    module.no_log_values.update(find_secrets(params["url"], params["headers"], params["secret_headers"],
+                                             params["url_password"]))
     try:
         probe = HttpProbe(**params)
     except ProbeError as exc:
         module.fail_json(msg="%s: %s" % (url, exc) if exc.option != "url" else str(exc), url=url)
-    # Header values and passwords are masked by Ansible too (invocation, warnings).
-    module.no_log_values.update(probe.secrets)
     result = probe.run(check_mode=module.check_mode)
     if not result.pop("ok"):
         module.fail_json(changed=False, **result)
