@@ -131,7 +131,7 @@ def test_deadline_bounds_the_run(srv):
     res = probe(srv.url, deadline=0.8, interval=0.2)
     took = time.monotonic() - started
     assert not res["ok"]
-    assert 0.7 <= took <= 1.2
+    assert 0.7 <= took <= 1.5
     assert 2 <= res["attempts"] <= 6
 
 
@@ -151,7 +151,7 @@ def test_slow_request_cut_by_deadline(srv, step):
     res = probe(srv.url, deadline=0.8, timeout=30, body_regex="never")
     took = time.monotonic() - started
     assert not res["ok"] and "timeout" in res["last_failure"]
-    assert took < 1.1 and res["elapsed"] < 1.1
+    assert took < 1.3 and res["elapsed"] < 1.2
 
 
 def test_trickle_bounded_by_timeout_per_request(srv):
@@ -161,7 +161,7 @@ def test_trickle_bounded_by_timeout_per_request(srv):
     res = probe(srv.url, timeout=0.3, deadline=1.2, interval=0.01)
     took = time.monotonic() - started
     assert not res["ok"] and res["last_failure"] == "timeout after 0.3 s"
-    assert took < 1.5 and res["attempts"] >= 3
+    assert took < 1.7 and res["attempts"] >= 3
 
 
 def test_last_failure_not_masked_by_cut_short_attempt(srv):
@@ -197,7 +197,7 @@ def test_huge_body_read_is_bounded(srv, monkeypatch):
     started = time.monotonic()
     res = probe(srv.url, body_regex="never", deadline=0.3, timeout=5)
     assert not res["ok"] and res["last_failure"] == "body does not match 'never'"
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 0.9
     assert res["attempts"] >= 2
 
 
