@@ -80,7 +80,7 @@ def test_consecutive_successes(srv, steps, successes, attempts):
 )
 def test_failure_reasons(srv, step, kw, reason):
     srv.script.set(step)
-    res = probe(srv.url + "/x", deadline=0.6, interval=0.1, **kw)
+    res = probe(srv.url + "/x", deadline=1.0, interval=0.1, **kw)
     assert not res["ok"]
     assert reason in res["last_failure"]
     assert srv.url + "/x" in res["msg"] and reason in res["msg"]
@@ -111,13 +111,13 @@ def test_expectations_met(srv, step, kw):
 
 def test_status_codes_is_a_set_not_a_range(srv):
     srv.script.set({"status": 201})
-    res = probe(srv.url, status_codes=[200, 202], deadline=0.3)
+    res = probe(srv.url, status_codes=[200, 202], deadline=1.0)
     assert not res["ok"] and res["status"] == 201
 
 
 def test_connection_refused():
     url = "http://127.0.0.1:%d/healthz" % fake_http.closed_port()
-    res = probe(url, deadline=0.3, interval=0.05)
+    res = probe(url, deadline=0.5, interval=0.05)
     assert not res["ok"] and res["status"] is None
     assert res["last_failure"].startswith("connection error")
     assert url in res["msg"]
@@ -151,7 +151,7 @@ def test_slow_request_cut_by_deadline(srv, step):
     res = probe(srv.url, deadline=0.8, timeout=30, body_regex="never")
     took = time.monotonic() - started
     assert not res["ok"] and "timeout" in res["last_failure"]
-    assert took < 1.3 and res["elapsed"] < 1.2
+    assert took < 1.5 and res["elapsed"] < 1.3
 
 
 def test_trickle_bounded_by_timeout_per_request(srv):
@@ -167,7 +167,7 @@ def test_trickle_bounded_by_timeout_per_request(srv):
 def test_last_failure_not_masked_by_cut_short_attempt(srv):
     """The last attempt, cut short by the deadline, must not hide why the check really failed."""
     srv.script.set({"status": 500}, {"status": 200, "delay": 5})
-    res = probe(srv.url, timeout=5, deadline=0.5, interval=0.05)
+    res = probe(srv.url, timeout=5, deadline=1.0, interval=0.05)
     assert not res["ok"] and res["attempts"] == 2
     assert res["last_failure"] == "status 500 not in [200]"
     assert res["status"] == 500
@@ -185,7 +185,7 @@ def test_only_attempt_cut_short_reports_the_timeout(srv):
 
 def test_redirect_loop_not_followed(srv):
     srv.script.set({"redirect_self": True})
-    res = probe(srv.url + "/loop", deadline=0.3, interval=0.05)
+    res = probe(srv.url + "/loop", deadline=1.0, interval=0.05)
     assert not res["ok"] and res["status"] == 302
     assert res["last_failure"] == "status 302 not in [200]"
     assert [r["path"] for r in srv.script.seen] == ["/loop"] * len(srv.script.seen)
@@ -194,18 +194,16 @@ def test_redirect_loop_not_followed(srv):
 def test_huge_body_read_is_bounded(srv, monkeypatch):
     monkeypatch.setattr(_http_probe, "MAX_BODY", 64 * 1024)
     srv.script.set({"status": 200, "huge": 64 * 1024 * 1024})
-    started = time.monotonic()
-    res = probe(srv.url, body_regex="never", deadline=0.3, timeout=5)
+    res = probe(srv.url, body_regex="never", deadline=1.0, timeout=5, interval=0.05)
     assert not res["ok"] and res["last_failure"] == "body does not match 'never'"
-    assert time.monotonic() - started < 0.9
-    assert res["attempts"] >= 2
+    assert res["attempts"] >= 2 and res["elapsed"] < 1.5
 
 
 def test_huge_body_matches_within_the_bound(srv):
     srv.script.set({"status": 200, "body": "x" * (_http_probe.MAX_BODY - 2) + "v2" + "y" * 10})
     assert probe(srv.url, body_regex="v2")["ok"]
     srv.script.set({"status": 200, "body": "x" * _http_probe.MAX_BODY + "v2"})
-    assert not probe(srv.url, body_regex="v2", deadline=0.2)["ok"]
+    assert not probe(srv.url, body_regex="v2", deadline=1.0)["ok"]
 
 
 def test_unicode_url_is_percent_encoded(srv):
@@ -281,7 +279,7 @@ def _leaks(res):
 @pytest.mark.parametrize("name", ["Authorization", "cookie", "Proxy-Authorization", "X-Api-Key"])
 def test_secret_request_headers_redacted(srv, name):
     srv.script.set({"status": 500})
-    p = HttpProbe(srv.url, headers={name: SECRET}, secret_headers=["X-Api-Key"], deadline=0.2, interval=0.05)
+    p = HttpProbe(srv.url, headers={name: SECRET}, secret_headers=["X-Api-Key"], deadline=1.0, interval=0.05)
     res = p.run()
     assert sent_headers(srv)[name.lower()] == SECRET  # sent as given
     assert not _leaks(res) and not res["ok"]
@@ -291,7 +289,7 @@ def test_secret_request_headers_redacted(srv, name):
 def test_url_password_redacted(srv):
     url = srv.url.replace("http://", "http://admin:hunter2@") + "/private"
     srv.script.set({"status": 401})
-    res = probe(url, deadline=0.2)
+    res = probe(url, deadline=1.0)
     assert sent_headers(srv)["authorization"].startswith("Basic ")
     assert not _leaks(res)
     assert res["url"] == srv.url.replace("http://", "http://admin:********@") + "/private"
@@ -300,7 +298,7 @@ def test_url_password_redacted(srv):
 
 def test_url_password_redacted_in_connection_errors():
     url = "http://admin:hunter2@127.0.0.1:%d/" % fake_http.closed_port()
-    res = probe(url, deadline=0.2)
+    res = probe(url, deadline=0.5)
     assert not res["ok"] and not _leaks(res)
 
 
@@ -311,7 +309,7 @@ def test_url_password_redacted_in_input_errors():
 
 
 def test_url_password_option(srv):
-    p = HttpProbe(srv.url, url_username="admin", url_password="hunter2", deadline=0.2)
+    p = HttpProbe(srv.url, url_username="admin", url_password="hunter2", deadline=5)
     res = p.run()
     assert res["ok"] and srv.script.seen[0]["headers"]["Authorization"] == "Basic YWRtaW46aHVudGVyMg=="
     assert "hunter2" in p.secrets and not _leaks(res)
@@ -319,7 +317,7 @@ def test_url_password_option(srv):
 
 def test_secret_response_header_redacted_in_reason(srv):
     srv.script.set({"status": 200, "headers": {"Set-Cookie": "session=" + SECRET}})
-    res = probe(srv.url, expect_headers={"Set-Cookie": "^other"}, deadline=0.2)
+    res = probe(srv.url, expect_headers={"Set-Cookie": "^other"}, deadline=1.0)
     assert not res["ok"] and "header Set-Cookie" in res["last_failure"] and not _leaks(res)
 
 

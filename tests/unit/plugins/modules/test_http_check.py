@@ -77,7 +77,7 @@ def test_module_unsafe_method_with_opt_in(srv, capsys):
 
 def test_module_failure_names_url_and_reason(srv, capsys):
     srv.script.set({"status": 500})
-    rc, out = run_module(capsys, {"url": srv.url + "/healthz", "deadline": 0.3, "interval": 0.1})
+    rc, out = run_module(capsys, {"url": srv.url + "/healthz", "deadline": 1.0, "interval": 0.1})
     assert rc == 1 and out["failed"] is True and out["changed"] is False
     assert srv.url + "/healthz" in out["msg"] and "status 500 not in [200]" in out["msg"]
     assert out["attempts"] >= 1
@@ -101,7 +101,7 @@ def test_module_redacts_everywhere(srv, capsys, status):
     srv.script.set({"status": status})
     url = srv.url.replace("http://", "http://admin:hunter2@") + "/h"
     rc, out = run_module(capsys, {
-        "url": url, "deadline": 0.3, "interval": 0.05,
+        "url": url, "deadline": 1.0, "interval": 0.05,
         "headers": {"Authorization": SECRET, "Cookie": "sid=c00kie", "Proxy-Authorization": "Basic cHJveHk=",
                     "X-Api-Key": "k3y-value", "X-Plain": "visible"},
         "secret_headers": ["x-api-key"],
@@ -119,7 +119,7 @@ def test_module_redacts_everywhere(srv, capsys, status):
 
 def test_module_redacts_authorization_header(srv, capsys):
     srv.script.set({"status": 401, "headers": {"WWW-Authenticate": "Bearer"}})
-    rc, out = run_module(capsys, {"url": srv.url, "deadline": 0.2, "headers": {"authorization": SECRET}})
+    rc, out = run_module(capsys, {"url": srv.url, "deadline": 1.0, "headers": {"authorization": SECRET}})
     assert rc == 1 and "s3cr3t-t0ken" not in json.dumps(out)
     assert srv.script.seen[0]["headers"]["Authorization"] == SECRET
 
@@ -226,12 +226,12 @@ def test_adversarial_bad_input(srv, capsys, args, option):
     assert "exception" not in out and "Traceback" not in out["msg"]
     assert option in out["msg"], out["msg"]
     assert "hunter2" not in json.dumps(out)
-    assert took < 1.0
+    assert took < 2.0
     assert srv.script.seen == []
 
 
 # Hostile servers: each fails cleanly, with the reason, within the deadline (+ slack).
-DEADLINE = 0.6
+DEADLINE = 1.0
 HOSTILE = [
     # (id, script step, extra args, reason the last failure must contain)
     ("silent", {"delay": 5}, {}, "timeout after"),
@@ -257,7 +257,7 @@ def test_adversarial_hostile_server(srv, capsys, step, extra, reason):
     took = time.monotonic() - started
     assert rc == 1 and out["failed"] is True and "exception" not in out
     assert reason in out["last_failure"] and reason in out["msg"]
-    assert took < DEADLINE + 0.4 and out["elapsed"] < DEADLINE + 0.3
+    assert took < DEADLINE + 0.8 and out["elapsed"] < DEADLINE + 0.5
     assert all(r["path"] == "/healthz" for r in srv.script.seen)  # redirects never followed
 
 
@@ -266,7 +266,7 @@ def test_adversarial_connection_refused(capsys):
     started = time.monotonic()
     rc, out = run_module(capsys, {"url": url, "deadline": DEADLINE, "interval": 0.05})
     assert rc == 1 and out["last_failure"].startswith("connection error") and out["status"] is None
-    assert time.monotonic() - started < DEADLINE + 0.4
+    assert time.monotonic() - started < DEADLINE + 0.8
 
 
 def test_adversarial_table_size():
