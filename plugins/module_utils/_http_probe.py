@@ -78,14 +78,16 @@ def find_secrets(url, headers, secret_headers, url_password):
     """Secret values in a probe definition, longest first; tolerant of invalid input
     (the module masks them before it validates anything)."""
     found = set()
-    names = set(SECRET_HEADERS) | set(to_text(n).lower() for n in secret_headers or [])
+    names = set(SECRET_HEADERS)
+    if isinstance(secret_headers, (list, tuple)):
+        names.update(to_text(n).lower() for n in secret_headers)
     if isinstance(headers, dict):
         found.update(to_text(v) for k, v in headers.items() if to_text(k).lower() in names and v)
     try:
         password = urlsplit(url).password if isinstance(url, str) else None
     except ValueError:
         password = None
-    found.update(p for p in (password, password and unquote(password), url_password) if p)
+    found.update(to_text(p) for p in (password, password and unquote(password), url_password) if p)
     return sorted(found, key=len, reverse=True)
 
 

@@ -213,8 +213,26 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.seed.fleet.plugins.module_utils._http_probe import HttpProbe, ProbeError, find_secrets, redact_url
 
 
+class HttpCheckModule(AnsibleModule):
+    """Masks the probe's secrets in every result, including argument-spec failures
+    (raised while the module is built, before main() could register them)."""
+
+    def _mask_secrets(self):
+        p = self.params
+        self.no_log_values.update(find_secrets(p.get("url"), p.get("headers"), p.get("secret_headers"),
+                                               p.get("url_password")))
+
+    def exit_json(self, **kwargs):
+        self._mask_secrets()
+        super(HttpCheckModule, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._mask_secrets()
+        super(HttpCheckModule, self).fail_json(msg, **kwargs)
+
+
 def main():
-    module = AnsibleModule(
+    module = HttpCheckModule(
         argument_spec=dict(
             url=dict(type="str", required=True),
             method=dict(type="str", default="GET"),
@@ -237,9 +255,6 @@ def main():
     )
     params = dict((k, module.params[k]) for k in module.argument_spec)
     url = redact_url(params["url"])
-    # Header values and passwords are masked by Ansible too (invocation, warnings), even on bad input.
-    module.no_log_values.update(find_secrets(params["url"], params["headers"], params["secret_headers"],
-                                             params["url_password"]))
     try:
         probe = HttpProbe(**params)
     except ProbeError as exc:

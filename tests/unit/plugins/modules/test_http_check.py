@@ -135,6 +135,18 @@ def test_module_input_error_redacts_url_password(srv, capsys):
     assert rc == 1 and "hunter2" not in json.dumps(out) and "url" in out["msg"]
 
 
+@pytest.mark.parametrize("bad", [{"timeout": "abc"}, {"no_such_option": 1}, {"url_password": "hunter2"},
+                                 {"status_codes": ["x"]}])
+def test_module_argspec_failure_redacts(srv, capsys, bad):
+    """Ansible's own argument checks fail before main() runs: the secrets are masked there too."""
+    args = dict({"url": srv.url.replace("http://", "http://admin:hunter2@"),
+                 "headers": {"Authorization": SECRET, "X-Key": "k3y-value"}, "secret_headers": ["x-key"]}, **bad)
+    rc, out = run_module(capsys, args)
+    text = json.dumps(out)
+    assert rc == 1 and "hunter2" not in text and "s3cr3t-t0ken" not in text and "k3y-value" not in text
+    assert srv.script.seen == []
+
+
 # --- the adversarial table -----------------------------------------------------------------
 # Bad input: each fails at once, cleanly (the module's own JSON, no traceback), with a
 # message naming the option, and the server sees no request. "{srv}" is the server's URL.
