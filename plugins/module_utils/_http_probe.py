@@ -79,7 +79,7 @@ def find_secrets(url, headers, secret_headers, url_password):
     (the module masks them before it validates anything)."""
     found = set()
     names = set(SECRET_HEADERS)
-    if isinstance(secret_headers, (list, tuple)):
+    if isinstance(secret_headers, (list, tuple, set, frozenset)):
         names.update(to_text(n).lower() for n in secret_headers)
     if isinstance(headers, dict):
         found.update(to_text(v) for k, v in headers.items() if to_text(k).lower() in names and v)

@@ -321,6 +321,21 @@ def test_secret_response_header_redacted_in_reason(srv):
     assert not res["ok"] and "header Set-Cookie" in res["last_failure"] and not _leaks(res)
 
 
+@pytest.mark.parametrize("error", [
+    ValueError("proxy said: Authorization: " + SECRET + " refused"),
+    OSError("cannot reach http://admin:hunter2@127.0.0.1:1/x"),
+    OSError("password hunter2 rejected"),
+])
+def test_library_errors_quoting_secrets_are_redacted(error):
+    """Whatever a library puts in its error text, the secret values never reach the result."""
+    def opener(*args, **kwargs):
+        raise error
+    res = HttpProbe("http://admin:hunter2@127.0.0.1:1/x", headers={"Cookie": SECRET}, deadline=0.2, interval=0.05,
+                    opener=opener).run()
+    assert not res["ok"] and res["last_failure"].startswith("connection error")
+    assert not _leaks(res) and "********" in res["last_failure"]
+
+
 def test_redact_helpers():
     assert _http_probe.redact_url("https://u:p@h:1/x?y") == "https://u:********@h:1/x?y"
     assert _http_probe.redact_url("https://u@h/") == "https://u@h/"
