@@ -296,7 +296,6 @@ class HttpProbe:
                 )
             except HTTPError as exc:
                 resp = exc
-            box["resp"] = resp
             box["status"] = resp.getcode()
             box["headers"] = dict((k.lower(), v) for k, v in (resp.headers or {}).items())
             box["body"] = self._read(resp, cancel)
