@@ -136,8 +136,8 @@ def main() -> int:
         # Deprecations that our roles/playbooks trigger on real hosts (newest core): fail.
         logs = [str(LOGS / f"molecule-{s}.log") for s in names if (LOGS / f"molecule-{s}.log").is_file()]
         if logs:
-            results.append(run_stage("molecule-deprecations", [str(VENV_BIN / "python"), "tests/lib/deprecations.py",
-                                                                *logs]))
+            cmd = [str(VENV_BIN / "python"), "tests/lib/deprecations.py", *logs]
+            results.append(run_stage("molecule-deprecations", cmd))
     total = time.monotonic() - started
     failed = [r for r in results if r[1] != 0]
     print("\n==== seed.fleet test summary ====")

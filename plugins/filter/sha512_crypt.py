@@ -15,13 +15,13 @@ description:
   - Hashes O(_input) with SHA-512 crypt (the C($6$) scheme of glibc's C(crypt(3)), as read by HAProxy's
     C(userlist ... password), C(/etc/shadow) and C(htpasswd)). Pure Python, so the result depends on
     neither passlib, the C(crypt) module nor the ansible-core version.
-  - C(ansible.builtin.password_hash) is not stable across cores for a given salt: ansible-core 2.21 with
+  - C(ansible.builtin.password_hash) is not stable across cores for a given salt. ansible-core 2.21 with
     libxcrypt turns the salt string into other salt characters, so upgrading the controller
     re-rendered every hash once (and reloaded the daemons using them). This filter uses the salt as given.
   - "The salt: either O(salt) verbatim, or derived from O(salt_seed) as the first 16 hexadecimal characters
     of SHA-256(O(salt_seed)) (UTF-8). For a seed of C(inventory_hostname ~ user) that is the salt the
     load_balancer role always used, so hashes made by ansible-core 2.19 stay byte for byte the same."
-  - With a fixed salt the hash is a pure function of the password, salt and rounds: runs are idempotent.
+  - With a fixed salt the hash is a pure function of the password, salt and rounds, so runs are idempotent.
 author:
   - seed.fleet maintainers
 options:

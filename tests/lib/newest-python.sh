@@ -9,9 +9,9 @@ want_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info
 cands=()
 [[ -n ${NEWEST_PYTHON:-} ]] && cands+=("$NEWEST_PYTHON")
 root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-for d in $(ls -d "$root"/versions/3.13.* "$root"/versions/3.12.* 2>/dev/null | sort -rV); do
+while IFS= read -r d; do
   cands+=("$d/bin/python3")
-done
+done < <(find "$root/versions" -mindepth 1 -maxdepth 1 \( -name '3.13.*' -o -name '3.12.*' \) 2>/dev/null | sort -rV)
 for n in python3.13 python3.12 python3; do
   p=$(command -v "$n" 2>/dev/null) && cands+=("$p")
 done
