@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 VENV_OLDEST := .cache/venv-oldest
 COLLECTION_LINK := .cache/collections/ansible_collections/seed/fleet
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# The machine's PATH, before .venv/bin goes first: the oldest core's venv is made with its python3.
+MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv venv-oldest deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
@@ -34,7 +36,8 @@ $(BIN)/.stamp: requirements/controller.txt requirements/constraints.txt tests/li
 	@touch $@
 
 $(VENV_OLDEST)/.stamp: requirements/oldest.txt
-	@test -x $(VENV_OLDEST)/bin/python || $(PYTHON) -m venv $(VENV_OLDEST)
+	@test -x $(VENV_OLDEST)/bin/python || PATH="$(MACHINE_PATH)" $(PYTHON) -m venv $(VENV_OLDEST)
+	@echo "[venv] $(VENV_OLDEST) on $$($(VENV_OLDEST)/bin/python -V)"
 	$(VENV_OLDEST)/bin/python -m pip install -q --disable-pip-version-check -r requirements/oldest.txt
 	@touch $@
 
