@@ -7,7 +7,10 @@
 set -uo pipefail
 want_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; }
 cands=()
-[[ -n ${NEWEST_PYTHON:-} ]] && cands+=("$NEWEST_PYTHON")
+if [[ -n ${NEWEST_PYTHON:-} ]]; then
+  want_ok "$NEWEST_PYTHON" || echo "[venv] note: NEWEST_PYTHON=$NEWEST_PYTHON is not a working Python >= 3.12; looking further" >&2
+  cands+=("$NEWEST_PYTHON")
+fi
 root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
 while IFS= read -r d; do
   cands+=("$d/bin/python3")
