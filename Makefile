@@ -1,27 +1,44 @@
 # seed.fleet — the two commands: `make lab` and `make test`. Everything else helps them.
 SHELL := /bin/bash
 PYTHON ?= python3
+# .venv: the lab, lint, checks and every Molecule scenario, on the NEWEST ansible-core
+# (requirements/controller.txt; Python >= 3.12, found by tests/lib/newest-python.sh).
+# .cache/venv-oldest: the OLDEST supported core (requirements/oldest.txt) on $(PYTHON), for
+# sanity and unit tests only. docs/ansible-cores.md says which core runs on which Python.
 VENV := .venv
 BIN := $(VENV)/bin
+VENV_OLDEST := .cache/venv-oldest
 COLLECTION_LINK := .cache/collections/ansible_collections/seed/fleet
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# The machine's PATH, before .venv/bin goes first: the oldest core's venv is made with its python3.
+MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
+.PHONY: help venv venv-oldest deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
 
 help:
 	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml"
 	@echo "make lab-down   remove the lab containers, network and state"
-	@echo "make test       yamllint, ansible-lint, sanity, unit tests, every Molecule scenario"
+	@echo "make test       yamllint, ansible-lint, sanity + units (newest and oldest core), checks, every Molecule scenario"
 	@echo "make molecule SCENARIO=name   one scenario"
 
 # Debian packages the tooling needs on the machine that runs it (root, Debian family).
 deps:
 	@bash tests/images/host-deps.sh
 
-$(BIN)/.stamp: requirements/controller.txt requirements/constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/.stamp: requirements/controller.txt requirements/constraints.txt tests/lib/newest-python.sh tests/lib/vendor_collection.py
+	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	  py=$$(bash tests/lib/newest-python.sh) || exit 1; \
+	  rm -rf $(VENV); echo "[venv] $(VENV) on $$py ($$($$py -V 2>&1))"; $$py -m venv $(VENV); fi
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/controller.txt -c requirements/constraints.txt
+	@# ansible 14 no longer carries awx.awx (playbooks/awx_configure.yml): take it from ansible 12.3.0's wheel.
+	@$(BIN)/python tests/lib/vendor_collection.py awx.awx ansible==12.3.0
+	@touch $@
+
+$(VENV_OLDEST)/.stamp: requirements/oldest.txt
+	@test -x $(VENV_OLDEST)/bin/python || PATH="$(MACHINE_PATH)" $(PYTHON) -m venv $(VENV_OLDEST)
+	@echo "[venv] $(VENV_OLDEST) on $$($(VENV_OLDEST)/bin/python -V)"
+	$(VENV_OLDEST)/bin/python -m pip install -q --disable-pip-version-check -r requirements/oldest.txt
 	@touch $@
 
 $(COLLECTION_LINK):
@@ -29,6 +46,8 @@ $(COLLECTION_LINK):
 	@ln -sfn ../../../.. $@
 
 venv: $(BIN)/.stamp $(COLLECTION_LINK)
+
+venv-oldest: $(VENV_OLDEST)/.stamp $(COLLECTION_LINK)
 
 docker: deps
 	@bash tests/images/ensure-docker.sh
@@ -48,19 +67,20 @@ lab-deploy: venv
 lab-rollback: venv
 	@bash tests/lab/lab.sh rollback
 
-test: venv images
+test: venv venv-oldest images
 	@$(BIN)/python tests/run_all.py
 
 lint: venv
 	@STAGES=yamllint,ansible-lint $(BIN)/python tests/run_all.py
 
-sanity: venv
-	@bash tests/sanity/run.sh
+# ansible-test sanity and the unit tests on the newest and the oldest supported core.
+sanity: venv venv-oldest
+	@STAGES=sanity $(BIN)/python tests/run_all.py
 
-units: venv
+units: venv venv-oldest
 	@STAGES=units $(BIN)/python tests/run_all.py
 
-checks: venv
+checks: venv venv-oldest
 	@STAGES=check $(BIN)/python tests/run_all.py
 
 ee-context: venv

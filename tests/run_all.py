@@ -1,8 +1,11 @@
 """Run every check seed.fleet has and print a summary: ``make test``.
 
-Stages: yamllint, ansible-lint, ansible-test sanity, unit tests (pytest),
-mutation check (tests/mutation),
-argument-spec checks, then ``molecule test`` for every scenario under molecule/.
+Stages: yamllint, ansible-lint, ansible-test sanity and unit tests (pytest) on
+the newest core (.venv) and the oldest supported core (.cache/venv-oldest), named
+``sanity:<core>`` / ``units:<core>`` (e.g. sanity:2.21, sanity:2.19), mutation check
+(tests/mutation), checks (tests/checks), then ``molecule test`` for every scenario
+under molecule/ on the newest core, and ``molecule-deprecations``: the scenarios' logs
+must hold no deprecation warning caused by our files (tests/lib/deprecations.py). docs/ansible-cores.md says which Python runs which core.
 Each stage's output goes to .cache/test-logs/<stage>.log; a failing stage has
 its tail printed. Exit status is non-zero when any stage fails.
 
@@ -23,6 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
+OLDEST_BIN = REPO / ".cache" / "venv-oldest" / "bin"
 LOGS = REPO / ".cache" / "test-logs"
 _PRINT = threading.Lock()
 
@@ -42,6 +46,8 @@ def env() -> dict[str, str]:
     e.setdefault("ANSIBLE_FORCE_COLOR", "0")
     e.setdefault("PY_COLORS", "0")
     e.setdefault("NO_COLOR", "1")
+    # Deprecations stay visible in every log (check:deprecations fails on those our code causes).
+    e.setdefault("ANSIBLE_DEPRECATION_WARNINGS", "true")
     return e
 
 
@@ -62,13 +68,31 @@ def scenarios() -> list[str]:
     return found
 
 
+def core_pin(requirements: str) -> str:
+    """'2.21' for the ansible-core==2.21.5 pinned in requirements/<file>."""
+    for line in (REPO / "requirements" / requirements).read_text().splitlines():
+        if line.startswith("ansible-core=="):
+            return ".".join(line.split("==", 1)[1].split(".")[:2])
+    sys.exit(f"requirements/{requirements}: no ansible-core==X.Y.Z pin")
+
+
+def cores() -> list[tuple[str, Path]]:
+    """(label, venv bin) for the newest core, then the oldest supported one."""
+    return [(core_pin("controller.txt"), VENV_BIN), (core_pin("oldest.txt"), OLDEST_BIN)]
+
+
 def stages() -> list[tuple[str, list[str]]]:
     py = str(VENV_BIN / "python")
     out = [
         ("yamllint", [str(VENV_BIN / "yamllint"), "--strict", "."]),
         ("ansible-lint", [str(VENV_BIN / "ansible-lint"), "--offline", "-q"]),
-        ("sanity", ["bash", "tests/sanity/run.sh"]),
-        ("units", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit"]),
+    ]
+    for label, bin_dir in cores():
+        out.append((f"sanity:{label}", ["env", f"SANITY_VENV={bin_dir.parent}", "bash", "tests/sanity/run.sh"]))
+    for label, bin_dir in cores():
+        out.append((f"units:{label}", [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                       "tests/unit"]))
+    out += [
         # Small deliberate bugs in plugins/ that the unit tests must catch.
         ("mutation", [py, "tests/mutation/run.py"]),
     ]
@@ -109,6 +133,11 @@ def main() -> int:
                 for s in names
             ]
             results.extend(f.result() for f in futures)
+        # Deprecations that our roles/playbooks trigger on real hosts (newest core): fail.
+        logs = [str(LOGS / f"molecule-{s}.log") for s in names if (LOGS / f"molecule-{s}.log").is_file()]
+        if logs:
+            cmd = [str(VENV_BIN / "python"), "tests/lib/deprecations.py", *logs]
+            results.append(run_stage("molecule-deprecations", cmd))
     total = time.monotonic() - started
     failed = [r for r in results if r[1] != 0]
     print("\n==== seed.fleet test summary ====")

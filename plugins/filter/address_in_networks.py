@@ -46,12 +46,11 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 
 def address_in_networks(address, networks):
     """True when address lies in one of networks (or networks is empty)."""
-    if isinstance(networks, string_types) or not is_sequence(networks):
+    if isinstance(networks, str) or not is_sequence(networks):
         raise AnsibleFilterError("address_in_networks: networks must be a list of CIDRs, got %r" % (networks,))
     try:
         addr = ipaddress.ip_address(str(address).strip())

@@ -55,7 +55,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 _KEYS = frozenset(("port", "proto", "sources", "comment"))
 _COMMENT_DROP = re.compile(r"[^A-Za-z0-9 _.,:;/()@+=#-]")
@@ -65,7 +64,7 @@ _COMMENT_MAX = 128
 def _port(value, where):
     if isinstance(value, bool):
         raise AnsibleFilterError("%s: port must be an integer 1-65535, got %r" % (where, value))
-    if isinstance(value, string_types) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 1 <= value <= 65535:
         raise AnsibleFilterError("%s: port must be an integer 1-65535, got %r" % (where, value))
@@ -75,7 +74,7 @@ def _port(value, where):
 def _sources(value, where):
     if value is None:
         return [], []
-    if isinstance(value, string_types) or not is_sequence(value):
+    if isinstance(value, str) or not is_sequence(value):
         raise AnsibleFilterError("%s: sources must be a list of CIDRs, got %r" % (where, value))
     v4, v6 = [], []
     for src in value:
@@ -96,7 +95,7 @@ def _comment(value, default):
 def _render(rules, source):
     if rules is None:
         return []
-    if isinstance(rules, string_types) or not is_sequence(rules):
+    if isinstance(rules, str) or not is_sequence(rules):
         raise AnsibleFilterError("%s: must be a list of dicts (port, proto, sources, comment), got %r" % (source, rules))
     out = []
     for idx, rule in enumerate(rules):

@@ -50,7 +50,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 _PCT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -59,7 +58,7 @@ def _size(value, total):
     """One batch size (>= 1, <= total) from a serial item, or 0 for 'all'."""
     if isinstance(value, bool):
         raise AnsibleFilterError("serial_batches: serial items must be numbers or percentages, got %r" % (value,))
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         match = _PCT.match(value)
         if match:
             pct = float(match.group(1))
@@ -78,13 +77,13 @@ def _size(value, total):
 
 def serial_batches(hosts, serial):
     """Batches of ``hosts`` following ``serial`` (see DOCUMENTATION)."""
-    if isinstance(hosts, string_types) or not is_sequence(hosts):
+    if isinstance(hosts, str) or not is_sequence(hosts):
         raise AnsibleFilterError("serial_batches: the input must be a list of hosts, got %r" % (hosts,))
     hosts = list(hosts)
     total = len(hosts)
     if total == 0:
         return []
-    items = list(serial) if is_sequence(serial) and not isinstance(serial, string_types) else [serial]
+    items = list(serial) if is_sequence(serial) and not isinstance(serial, str) else [serial]
     if not items:
         return [hosts]
     sizes = [_size(item, total) for item in items]

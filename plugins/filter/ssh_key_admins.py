@@ -55,23 +55,22 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 _NO_LOGIN_SHELLS = ("nologin", "false")
 
 
 def _keys(user):
     keys = user.get("ssh_keys") or []
-    if isinstance(keys, string_types):
+    if isinstance(keys, str):
         keys = keys.splitlines()
-    return [k for k in keys if isinstance(k, string_types) and k.strip() and not k.strip().startswith("#")]
+    return [k for k in keys if isinstance(k, str) and k.strip() and not k.strip().startswith("#")]
 
 
 def ssh_key_admins(users, allow_users=None, allow_groups=None):
     """Return the names of admin users that keep key-based SSH login and sudo."""
     if users is None:
         return []
-    if isinstance(users, string_types) or not is_sequence(users):
+    if isinstance(users, str) or not is_sequence(users):
         raise AnsibleFilterError("ssh_key_admins: expected a list of user dicts, got %r" % (users,))
     allow_users = list(allow_users or [])
     allow_groups = list(allow_groups or [])

@@ -13,6 +13,10 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 TAG=${1:-seed-fleet/ee:local}
 BIN="$REPO/.venv/bin"
+# bookworm's python3 is 3.11: the newest ansible-core (2.21, Python >= 3.12) does not run
+# there, so this local image carries the oldest supported core (requirements/oldest.txt);
+# execution-environment.yml (Fedora 41, Python 3.13) carries the newest.
+CORE=$(sed -n 's/^ansible-core==//p' "$REPO/requirements/oldest.txt")
 SITE=$("$BIN/python" -c 'import ansible_collections, os; print(os.path.dirname(ansible_collections.__path__[0]))')
 W=$(mktemp -d /tmp/seed-fleet-ee.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -48,7 +52,7 @@ dependencies:
     # ansible-builder's pip_install always calls it: a thin wrapper skips that call.
     python_path: /usr/local/bin/ee-python3
   ansible_core:
-    package_pip: ansible-core==2.19.14
+    package_pip: ansible-core==${CORE}
   ansible_runner:
     package_pip: ansible-runner==2.4.3
   galaxy:

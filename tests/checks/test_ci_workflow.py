@@ -1,4 +1,5 @@
-"""The GitHub Actions pipeline keeps its shape: lint → sanity (ansible-core 2.18–2.21)
+"""The GitHub Actions pipeline keeps its shape: lint → sanity (every ansible-core from
+meta/runtime.yml's requires_ansible minimum to the newest pinned one)
 → unit → molecule (every scenario, in parallel) → build → release on tags with
 antsibull-changelog and a Galaxy token from secrets; security beside lint.
 actionlint itself runs in the workflow's lint job (and was run on it when written).
@@ -53,9 +54,19 @@ def test_stage_order():
     assert {"build", "security"} <= _upstream("release")
 
 
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 def test_sanity_matrix():
-    versions = sorted(i["ansible"] for i in JOBS["sanity"]["strategy"]["matrix"]["include"])
-    assert versions == ["2.18", "2.19", "2.20", "2.21"]
+    """Every core from requires_ansible's minimum to the newest pinned one (requirements/controller.txt)."""
+    versions = sorted((i["ansible"] for i in JOBS["sanity"]["strategy"]["matrix"]["include"]), key=_minor)
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    oldest = _minor(runtime["requires_ansible"].lstrip(">="))
+    newest = next(_minor(ln.split("==")[1]) for ln in (REPO / "requirements" / "controller.txt").read_text().splitlines()
+                  if ln.startswith("ansible-core=="))
+    assert versions == [f"{oldest[0]}.{m}" for m in range(oldest[1], newest[1] + 1)]
     assert "ansible-test sanity" in _steps_text("sanity")
 
 

@@ -156,6 +156,12 @@ def test_install_and_use_outside_repo(installed):
         assert (path / "inventories" / inv / "hosts.yml").is_file(), f"inventories/{inv} is not shipped"
 
 
+def _our_warnings(stderr: str) -> list[str]:
+    """[WARNING] lines, except ansible-core 2.21's about its own internal collection
+    (ansible/_internal/ansible_collections/ansible/_protomatter has no MANIFEST.json)."""
+    return [ln for ln in stderr.splitlines() if "[WARNING]" in ln and "/ansible/_internal/" not in ln]
+
+
 def test_docs_render_from_installed(installed):
     """ansible-doc renders every module, filter and role of the installed collection."""
     path, env = installed
@@ -173,11 +179,11 @@ def test_docs_render_from_installed(installed):
         if not names:
             continue
         r = _run([tool("ansible-doc"), "-t", kind, *[f"{fq}.{n}" for n in names]], cwd=Path(env["HOME"]), env=env)
-        if r.returncode == 0 and "[WARNING]" not in r.stderr and all(f"{fq}.{n}" in r.stdout for n in names):
+        if r.returncode == 0 and not _our_warnings(r.stderr) and all(f"{fq}.{n}" in r.stdout for n in names):
             continue
         for name in names:  # say which one
             r = _run([tool("ansible-doc"), "-t", kind, f"{fq}.{name}"], cwd=Path(env["HOME"]), env=env)
-            if r.returncode != 0 or "[WARNING]" in r.stderr or not r.stdout.strip():
+            if r.returncode != 0 or _our_warnings(r.stderr) or not r.stdout.strip():
                 problems.append(f"ansible-doc -t {kind} {fq}.{name}: rc={r.returncode} {r.stderr.strip()[:300]}")
     assert kinds["module"] and kinds["role"]
     assert not problems, "\n".join(problems)
