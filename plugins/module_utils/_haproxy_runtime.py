@@ -30,15 +30,18 @@ __metaclass__ = type
 import csv
 import errno
 import ipaddress
+import math
 import os
 import re
 import socket
+import stat
 import tempfile
 import time
 
 DEFAULT_SOCKET = "/run/haproxy/admin.sock"
 DEFAULT_STATE_FILE = "/var/lib/haproxy/server-state"
 DEFAULT_CONFIG = "/etc/haproxy/haproxy.cfg"
+MAX_TIMEOUT = 3600
 
 # The shared connection options (see doc_fragments/_haproxy_runtime.py).
 RUNTIME_ARGSPEC = dict(
@@ -171,8 +174,8 @@ class RuntimeClient:
             self.timeout = float(timeout)
         except (TypeError, ValueError):
             raise PlanError("timeout must be a number of seconds, got %r" % (timeout,))
-        if self.timeout <= 0:
-            raise PlanError("timeout must be > 0, got %s" % timeout)
+        if not math.isfinite(self.timeout) or not 0 < self.timeout <= MAX_TIMEOUT:
+            raise PlanError("timeout must be > 0 and at most %d seconds, got %s" % (MAX_TIMEOUT, timeout))
         self.address = address
         if address.startswith("tcp://"):
             hostport = address[len("tcp://"):]
@@ -213,6 +216,9 @@ class RuntimeClient:
         if code in (errno.EACCES, errno.EPERM):
             return "permission denied on HAProxy runtime socket %s (run the task as root: become: true)" % where
         if code == errno.ECONNREFUSED:
+            if self.family == socket.AF_UNIX and os.path.exists(self.target) and \
+                    not stat.S_ISSOCK(os.stat(self.target).st_mode):
+                return "%s is not a unix socket (HAProxy's 'stats socket' path?)" % where
             if self.family == socket.AF_UNIX:
                 return "nothing listens on HAProxy runtime socket %s (stale socket: is HAProxy running?)" % where
             return "connection refused by HAProxy runtime API %s" % where
@@ -295,6 +301,11 @@ class RuntimeClient:
                 "tracks": stat.get("tracked") or None,
             }
         return servers
+
+    def level(self):
+        """The CLI level of this connection (admin, operator, user); None when HAProxy cannot say."""
+        text = self.execute("show cli level").strip()
+        return text if text in ("admin", "operator", "user") else None
 
     def dump_state(self):
         """``show servers state`` of every backend (the server-state-file format)."""
@@ -634,6 +645,14 @@ class Plan:
         return self.done
 
 
+def require_admin(client):
+    """Refuse before the first 'set server' when the runtime API is not at level admin."""
+    level = client.level()
+    if level not in (None, "admin"):
+        raise PlanError("the HAProxy runtime API %s is at level %s: changes need 'level admin' on its "
+                        "'stats socket' line; nothing was sent" % (client.address, level))
+
+
 def _refuse_blocked(backend, names, servers, hint):
     blocked = ["%s/%s is %s" % (backend, n, ", ".join(blocking_reasons(servers[n])))
                for n in names if blocking_reasons(servers[n])]
@@ -809,6 +828,8 @@ def control(params, check_mode, client=None, clock=None, sleep=None):
             client = RuntimeClient(request["socket"], request["timeout"])
         servers = client.servers(request["backend"])
         plan = plan_for(request, servers)
+        if plan.actions:
+            require_admin(client)
     except (RuntimeAPIError, PlanError) as exc:
         result["msg"] = str(exc)
         return False, result

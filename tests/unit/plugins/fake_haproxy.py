@@ -7,6 +7,7 @@ replies (formats and error texts) were taken from Debian's HAProxy 2.6.12:
 
     show servers state [<backend>]   -> "1", a '# be_id ...' header, one row per server
                                         / "Can't find backend."
+    show cli level                   -> "admin" / "operator" / "user"
     show stat [<proxy> <type> <sid>] -> CSV with a '# pxname,...' header / "No such proxy."
     set server <b>/<s> state|weight|addr ...
         -> "" on success, "No such backend." / "No such server." /
@@ -163,6 +164,8 @@ class FakeHAProxy:
         words = command.split()
         if words[:3] == ["show", "servers", "state"]:
             return self.show_servers_state(words[3] if len(words) > 3 else None)
+        if words[:3] == ["show", "cli", "level"]:
+            return self.level + "\n"
         if words[:2] == ["show", "stat"]:
             return self.show_stat(words[2] if len(words) > 2 else None)
         if words[:2] == ["set", "server"]:
