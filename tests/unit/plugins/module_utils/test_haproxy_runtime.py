@@ -227,3 +227,24 @@ def test_state_file_written_atomically(tmp_path):
     assert target.read_text() == REAL_STATE
     assert oct(os.stat(target).st_mode & 0o777) == oct(0o600)
     assert [p.name for p in tmp_path.iterdir()] == ["server-state"]
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(backend="be", server="a_blue", switch_exclude=["a_green"]), "switch_exclude only applies with switch_to"),
+    (dict(backend="be", server="a_blue", switch_to="green"), "exactly one of server or switch_to"),
+    (dict(backend="be"), "exactly one of server or switch_to"),
+    (dict(backend="be", switch_to="green", drain_timeout=-1), "drain_timeout must be >= 0"),
+    (dict(backend="be", switch_to="green", config_file="rel.cfg"), "config_file must be an absolute path"),
+    (dict(backend="be", switch_to="green", state_file="/"), "is a directory"),
+])
+def test_validate_without_ansible_module(params, message):
+    # control() is the module's flow without AnsibleModule: its own checks must hold
+    with pytest.raises(rt.PlanError, match=message):
+        rt.validate(params, check_mode=False)
+
+
+def test_validate_read_only_and_check_mode_skip_the_state_file_check():
+    params = dict(backend="be", server="a_blue", state_file="/nonexistent/dir/state")
+    assert rt.validate(params, check_mode=False)["writes"] is False
+    params = dict(backend="be", switch_to="green", state_file="/nonexistent/dir/state")
+    assert rt.validate(params, check_mode=True)["writes"] is True
