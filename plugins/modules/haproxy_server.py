@@ -32,8 +32,8 @@ description:
     it differs, also when the runtime was changed by someone else (for example commands sent with
     C(socat)), so a reload or a restart after a crash keeps the colour users are on.
   - O(wait_drained=true) waits until servers put into drain or maint have no sessions left.
-  - Nothing is sent when the input is invalid, the socket is missing or not writable, or the backend or
-    a server does not exist.
+  - Nothing is sent when the input is invalid, the socket is missing, not writable or not at C(level admin)
+    (C(show cli level)), the backend or a server does not exist, or O(state_file) cannot be written.
 author:
   - seed.fleet maintainers (@seed-fleet)
 extends_documentation_fragment:
