@@ -319,8 +319,6 @@ def check_name(kind, value):
         raise PlanError("%s must be a HAProxy name (letters, digits, '_.:-'), got %r" % (kind, value))
 
 
-
-
 def check_state_file(path):
     """Refuse a state_file that cannot be written, before anything is sent."""
     if not os.path.isabs(path):

@@ -123,7 +123,7 @@ attributes:
     support: full
     description:
       - Reads the servers and reports what would change, refusing what the real run would refuse; sends no
-        change and writes no state file. RV(changed) is also true when only the state file would be rewritten.
+        change and writes no state file. C(changed) is also true when only the state file would be rewritten.
       - RV(after) is predicted, without C(sessions) and C(health) (HAProxy decides those).
   diff_mode:
     support: full

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright (c) seed.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""seed-fleet-haproxy-save-state: keep HAProxy's runtime server state across reloads and restarts.
+"""seed-fleet-haproxy-save-state (run with python3): keep HAProxy's runtime server state across reloads and restarts.
 
   save       write the runtime state (show servers state) to the state file when the file would
              restore something else; ports come from the configuration. When HAProxy does not

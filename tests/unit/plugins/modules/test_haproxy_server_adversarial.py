@@ -13,7 +13,10 @@ import socket
 
 import pytest
 
-from ansible_collections.seed.fleet.tests.unit.plugins.modules.test_haproxy_server import lb, run  # noqa: F401
+from ansible_collections.seed.fleet.tests.unit.plugins.modules import test_haproxy_server as base
+
+lb = base.lb  # the fake HAProxy fixture
+run = base.run
 
 S = dict(backend="be_demo", server="app1_blue")  # one server
 W = dict(backend="be_demo", switch_to="green")  # a switch

@@ -7,7 +7,10 @@ import os
 import pytest
 
 from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FMAINT, IMAINT, RMAINT
-from ansible_collections.seed.fleet.tests.unit.plugins.modules.test_haproxy_server import lb, run  # noqa: F401
+from ansible_collections.seed.fleet.tests.unit.plugins.modules import test_haproxy_server as base
+
+lb = base.lb  # the fake HAProxy fixture
+run = base.run
 
 READY_LIVE = "be_demo/app1_blue"
 
@@ -67,9 +70,9 @@ def test_switch_read_back_stops_before_draining_the_live_colour(capsys, lb):
 
 def test_refused_switch_is_not_changed_on_rerun(capsys, lb):
     lb.unresolve("be_demo", "app2_green")
-    for _ in range(2):
+    for attempt in range(2):
         rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
-        assert rc == 1 and out["changed"] is False
+        assert rc == 1 and out["changed"] is False, attempt
     assert lb.writes == []
 
 
