@@ -179,25 +179,28 @@ def test_crash_restart_comes_back_to_the_colour_users_were_on(host):
 
 def test_port_changed_in_the_config_wins_after_reload_and_crash(host):
     cfg = "/etc/haproxy/haproxy.cfg"
-    line = "server load_balancer-lb1_blue 127.0.0.1:8081"
+
+    def set_blue_port(old, new):
+        host.run_expect([0], "sed -i '/^backend be_api$/,/^$/s/_blue 127.0.0.1:%d$/_blue 127.0.0.1:%d/' %s"
+                        % (old, new, cfg))
+        assert "_blue 127.0.0.1:%d" % new in "\n".join(section(host.file(cfg).content_string, "backend be_api"))
 
     def api_port():
         out = cli(host, "show servers state be_api")
         return [r.split()[18] for r in out.splitlines() if " load_balancer-lb1_blue " in r][0]
 
-    host.run_test("cp %s /root/haproxy.cfg.orig", cfg)
+    host.run_expect([0], "cp %s /root/haproxy.cfg.orig" % cfg)
     try:
-        host.run_test("sed -i '/^backend be_api$/,/^$/s/%s/%s/' %s", line, line.replace("8081", "8091"), cfg)
+        set_blue_port(8081, 8091)
         reload_haproxy(host)
         assert api_port() == "8091"
         # a crash after another port change: nothing was saved, the start takes the port from the config
-        host.run_test("sed -i '/^backend be_api$/,/^$/s/%s/%s/' %s", line.replace("8081", "8091"),
-                      line.replace("8081", "8092"), cfg)
+        set_blue_port(8091, 8092)
         crash_haproxy(host)
         assert api_port() == "8092"
         assert set(demo(host, 10)) == {"green"}  # the colour stayed
     finally:
-        host.run_test("cp /root/haproxy.cfg.orig %s", cfg)
+        host.run_expect([0], "cp /root/haproxy.cfg.orig %s" % cfg)
         reload_haproxy(host)
     assert api_port() == "8081"
     deadline = time.monotonic() + 10  # blue was DOWN on the wrong port: it has to pass its checks again
