@@ -12,6 +12,15 @@ command per connection so every reply belongs to one command.
 Server state is read from ``show servers state <backend>`` (admin flags,
 weights, address, port) plus ``show stat <backend> 4 -1`` (current sessions and
 health status), and written with ``set server <backend>/<server> ...``.
+
+The state file part (``save_state``, ``fix_state_file_ports``) is also what the
+load_balancer role's ``seed-fleet-haproxy-save-state`` runs before every reload
+and stop: this file is installed next to that script and must keep to the
+standard library.
+
+``control()`` is the module's flow, in named steps: validate the request, read
+the backend, plan (refusing anything that would leave fewer servers able to
+serve), apply in stages with a read-back between them, persist, read back.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,14 +30,18 @@ __metaclass__ = type
 import csv
 import errno
 import ipaddress
+import math
 import os
 import re
 import socket
+import stat
 import tempfile
 import time
 
 DEFAULT_SOCKET = "/run/haproxy/admin.sock"
 DEFAULT_STATE_FILE = "/var/lib/haproxy/server-state"
+DEFAULT_CONFIG = "/etc/haproxy/haproxy.cfg"
+MAX_TIMEOUT = 3600
 
 # The shared connection options (see doc_fragments/_haproxy_runtime.py).
 RUNTIME_ARGSPEC = dict(
@@ -46,6 +59,13 @@ ADMF_RMAINT = 0x20  # maintenance because DNS resolution failed
 ADMF_HMAINT = 0x40  # maintenance because of a hostname change
 MAINT_MASK = ADMF_FMAINT | ADMF_IMAINT | ADMF_RMAINT | ADMF_HMAINT
 DRAIN_MASK = ADMF_FDRAIN | ADMF_IDRAIN
+# What "set server ... state ready" cannot clear: the server stays out of rotation.
+BLOCKING = (
+    (ADMF_IMAINT, "IMAINT", "in maintenance inherited from the server it tracks"),
+    (ADMF_IDRAIN, "IDRAIN", "drained by the server it tracks"),
+    (ADMF_RMAINT, "RMAINT", "in maintenance because its address did not resolve"),
+    (ADMF_HMAINT, "HMAINT", "in maintenance because of a hostname change"),
+)
 
 STATES = ("ready", "drain", "maint")
 # How "settled" a state is: a server already in maint is drained enough for a
@@ -108,6 +128,26 @@ def parse_servers_state(text):
     return rows
 
 
+def blocking_reasons(info):
+    """Why 'state ready' cannot put this server into rotation ([] when it can)."""
+    flags = info.get("admin_flags", 0)
+    out = []
+    for bit, name, text in BLOCKING:
+        if flags & bit:
+            if bit in (ADMF_IMAINT, ADMF_IDRAIN) and info.get("tracks"):
+                text += " (%s)" % info["tracks"]
+            out.append("%s: %s" % (name, text))
+    return out
+
+
+def has_address(info):
+    try:
+        ipaddress.ip_address(info.get("address") or "")
+    except ValueError:
+        return False
+    return True
+
+
 def parse_stat(text):
     """Rows of ``show stat`` (CSV with a '# ' header) as dicts."""
     lines = [line for line in text.splitlines() if line.strip()]
@@ -134,8 +174,8 @@ class RuntimeClient:
             self.timeout = float(timeout)
         except (TypeError, ValueError):
             raise PlanError("timeout must be a number of seconds, got %r" % (timeout,))
-        if self.timeout <= 0:
-            raise PlanError("timeout must be > 0, got %s" % timeout)
+        if not math.isfinite(self.timeout) or not 0 < self.timeout <= MAX_TIMEOUT:
+            raise PlanError("timeout must be > 0 and at most %d seconds, got %s" % (MAX_TIMEOUT, timeout))
         self.address = address
         if address.startswith("tcp://"):
             hostport = address[len("tcp://"):]
@@ -176,6 +216,9 @@ class RuntimeClient:
         if code in (errno.EACCES, errno.EPERM):
             return "permission denied on HAProxy runtime socket %s (run the task as root: become: true)" % where
         if code == errno.ECONNREFUSED:
+            if self.family == socket.AF_UNIX and os.path.exists(self.target) and \
+                    not stat.S_ISSOCK(os.stat(self.target).st_mode):
+                return "%s is not a unix socket (HAProxy's 'stats socket' path?)" % where
             if self.family == socket.AF_UNIX:
                 return "nothing listens on HAProxy runtime socket %s (stale socket: is HAProxy running?)" % where
             return "connection refused by HAProxy runtime API %s" % where
@@ -246,15 +289,23 @@ class RuntimeClient:
                 continue
             name = row.get("srv_name")
             stat = stats.get(name, {})
+            flags = _int(row.get("srv_admin_state"))
             servers[name] = {
-                "state": admin_state_name(_int(row.get("srv_admin_state"))),
+                "state": admin_state_name(flags),
                 "weight": _int(row.get("srv_uweight")),
                 "address": row.get("srv_addr"),
                 "port": _int(row.get("srv_port")),
                 "sessions": _int(stat.get("scur")),
                 "health": stat.get("status") or None,
+                "admin_flags": flags,
+                "tracks": stat.get("tracked") or None,
             }
         return servers
+
+    def level(self):
+        """The CLI level of this connection (admin, operator, user); None when HAProxy cannot say."""
+        text = self.execute("show cli level").strip()
+        return text if text in ("admin", "operator", "user") else None
 
     def dump_state(self):
         """``show servers state`` of every backend (the server-state-file format)."""
@@ -262,26 +313,98 @@ class RuntimeClient:
         parse_servers_state(reply)  # refuse to persist anything that is not a state dump
         return reply
 
-    # -- writes ------------------------------------------------------------
-
-    def set_state(self, backend, server, state):
-        if state not in STATES:
-            raise PlanError("state must be one of %s, got %r" % (", ".join(STATES), state))
-        return self.command("set server %s/%s state %s" % (backend, server, state))
-
-    def set_weight(self, backend, server, weight):
-        return self.command("set server %s/%s weight %d" % (backend, server, weight))
-
-    def set_addr(self, backend, server, address, port=None):
-        cmd = "set server %s/%s addr %s" % (backend, server, address)
-        if port:
-            cmd += " port %d" % port
-        return self.command(cmd, ok_prefixes=_ADDR_OK)
-
 
 def check_name(kind, value):
     if not value or not _NAME_RE.match(value):
         raise PlanError("%s must be a HAProxy name (letters, digits, '_.:-'), got %r" % (kind, value))
+
+
+def check_state_file(path):
+    """Refuse a state_file that cannot be written, before anything is sent."""
+    if not os.path.isabs(path):
+        raise PlanError("state_file must be an absolute path, got %r" % path)
+    if os.path.isdir(path):
+        raise PlanError("state_file %s is a directory; give the path of the file to write" % path)
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise PlanError("state_file directory %s does not exist" % directory)
+    if not os.access(directory, os.W_OK):
+        raise PlanError("state_file directory %s is not writable (become: true?)" % directory)
+
+
+# -- the server-state-file --------------------------------------------------------------
+# HAProxy restores admin state, weight, address and port from the file. Ports are taken
+# from the configuration being loaded, so a port changed in haproxy.cfg is not undone by
+# an older runtime port. Two writers, one implementation: the module after a change and
+# the load_balancer unit before every reload and stop.
+
+_SECTIONS = frozenset(("global", "defaults", "frontend", "backend", "listen", "userlist", "peers", "resolvers",
+                       "mailers", "program", "http-errors", "ring", "cache"))
+# The fields that decide what HAProxy restores (a file that matches these needs no rewrite).
+_STATE_KEYS = ("be_name", "srv_name", "srv_addr", "srv_admin_state", "srv_uweight", "srv_port")
+
+
+def configured_ports(text):
+    """(backend, server) -> port of every 'server' line of a backend or listen section."""
+    ports, section = {}, None
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0] in _SECTIONS:
+            section = words[1] if words[0] in ("backend", "listen") and len(words) > 1 else None
+        elif section and words[0] == "server" and len(words) > 2:
+            port = words[2].rpartition(":")[2]
+            if port.isdigit():
+                ports[(section, words[1])] = port
+    return ports
+
+
+def read_config_ports(path):
+    """configured_ports() of a configuration file; {} when there is none."""
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path) as handle:
+        return configured_ports(handle.read())
+
+
+def rewrite_ports(dump, ports):
+    """A ``show servers state`` dump with each server's port replaced by its configured one."""
+    lines = dump.splitlines()
+    if len(lines) < 2 or not lines[1].startswith("#"):
+        return dump
+    fields = lines[1].lstrip("#").split()
+    out = lines[:2]
+    for line in lines[2:]:
+        values = line.split()
+        if len(values) == len(fields):
+            row = dict(zip(fields, values))
+            port = ports.get((row.get("be_name"), row.get("srv_name")))
+            if port:
+                values[fields.index("srv_port")] = port
+                line = " ".join(values)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def state_rows(text):
+    """The rows of a state dump that HAProxy restores from, comparable; None if it is not a dump."""
+    try:
+        rows = parse_servers_state(text)
+    except RuntimeAPIError:
+        return None
+    return sorted(tuple(row.get(k) for k in _STATE_KEYS) for row in rows)
+
+
+def state_file_matches(path, dump):
+    """Whether the file at path restores exactly what the dump holds."""
+    try:
+        with open(path) as handle:
+            current = handle.read()
+    except (IOError, OSError):
+        return False
+    rows = state_rows(current)
+    return rows is not None and rows == state_rows(dump)
 
 
 def write_state_file(path, content):
@@ -302,6 +425,40 @@ def write_state_file(path, content):
         raise
 
 
+def live_state(client, config=None):
+    """What the state file should hold now: the runtime dump, ports from the configuration."""
+    return rewrite_ports(client.dump_state(), read_config_ports(config))
+
+
+def save_state(client, path, config=None, force=False):
+    """Persist the runtime state when the file would restore something else; True if written."""
+    dump = live_state(client, config)
+    if not force and state_file_matches(path, dump):
+        return False
+    write_state_file(path, dump)
+    return True
+
+
+def fix_state_file_ports(path, config):
+    """Rewrite the ports of an existing state file from the configuration (no runtime API needed).
+
+    For a start after a crash: the file was written when the runtime was last seen, the
+    configuration may have changed since. True if the file was rewritten.
+    """
+    try:
+        with open(path) as handle:
+            current = handle.read()
+    except (IOError, OSError):
+        return False
+    if state_rows(current) is None:
+        return False
+    fixed = rewrite_ports(current, read_config_ports(config))
+    if fixed == current:
+        return False
+    write_state_file(path, fixed)
+    return True
+
+
 def _normalize_address(address):
     try:
         return str(ipaddress.ip_address(address))
@@ -310,12 +467,24 @@ def _normalize_address(address):
                         % (address,))
 
 
+def _predict(info, field, new):
+    """One server's info after field=new, as far as it can be known without HAProxy."""
+    info[field] = new
+    if field == "state" and "admin_flags" in info:
+        flags = info["admin_flags"] & ~(ADMF_FMAINT | ADMF_FDRAIN)
+        flags |= {"ready": 0, "drain": ADMF_FDRAIN, "maint": ADMF_FMAINT}[new]
+        info["admin_flags"] = flags
+        info["state"] = admin_state_name(flags)
+
+
 class Plan:
     """The commands that take a backend from its current state to the wanted one.
 
     ``actions`` is a list of (server, field, old, new); ``predicted`` the state
-    of every server once they ran. Built from what HAProxy reported, so an
-    empty plan means nothing differs.
+    of every server once they ran (without sessions and health, which HAProxy
+    decides). ``stages`` splits the actions where a read-back must confirm the
+    first part before the second is sent. Built from what HAProxy reported, so
+    an empty plan means nothing differs.
     """
 
     def __init__(self, backend, servers):
@@ -324,14 +493,23 @@ class Plan:
         self.actions = []
         self.targets = []  # servers this call is about (for diff and wait_drained)
         self.quiet = []  # servers that should end drained/in maint
+        self.rising = []  # switch: the new colour's servers, confirmed ready before anything is drained
         self.done = 0  # commands that HAProxy accepted
 
     @property
     def predicted(self):
-        after = dict((name, dict(info)) for name, info in self.before.items())
+        after = {}
+        for name, info in self.before.items():
+            after[name] = dict((k, v) for k, v in info.items() if k not in ("sessions", "health"))
         for server, field, _old, new in self.actions:
-            after[server][field] = new
+            _predict(after[server], field, new)
         return after
+
+    @property
+    def stages(self):
+        first = [a for a in self.actions if a[0] in self.rising]
+        rest = [a for a in self.actions if a[0] not in self.rising]
+        return [stage for stage in (first, rest) if stage]
 
     @classmethod
     def for_server(cls, backend, servers, server, state=None, weight=None, address=None, port=None):
@@ -360,10 +538,16 @@ class Plan:
             if address is not None and address != cur_addr:
                 plan.actions.append((server, "address", current["address"], address))
             if port is not None and port != current["port"]:
+                if address is None and not has_address(current):
+                    # "addr - port N" is refused by HAProxy, which clears RMAINT on the way.
+                    raise PlanError("server %s/%s has no address (%s): a port change needs the address too "
+                                    "(set address with port)" % (backend, server, current["address"]))
                 plan.actions.append((server, "port", current["port"], port))
         if weight is not None and weight != current["weight"]:
             plan.actions.append((server, "weight", current["weight"], weight))
         if state is not None and state != current["state"]:
+            if state == "ready":
+                _refuse_blocked(backend, [server], servers, "")
             plan.actions.append((server, "state", current["state"], state))
         if state in ("drain", "maint"):
             plan.quiet = [server]
@@ -394,9 +578,12 @@ class Plan:
         if not targets:
             raise PlanError("switch_exclude leaves no server of colour %s in backend %s to switch to"
                             % (colour, backend))
+        # The new colour must be able to serve before the old one is drained: refuse up front.
+        _refuse_blocked(backend, targets, servers, "; nothing was changed: fix it or leave it out with switch_exclude")
         plan = cls(backend, servers)
         plan.targets = targets + excluded + others
         plan.quiet = excluded + others
+        plan.rising = targets
         # Target colour first: the backend never has fewer ready servers than before.
         for name in targets:
             if servers[name]["state"] != "ready":
@@ -408,17 +595,18 @@ class Plan:
                 plan.actions.append((name, "state", current, want))
         return plan
 
-    def commands(self):
+    def commands(self, actions=None):
         """The runtime API commands of the plan, in order: [(command, ok_prefixes)].
 
         An address and a port change of one server go out as one ``set server ... addr``.
         """
+        actions = self.actions if actions is None else actions
         pending = {}
-        for server, field, _old, new in self.actions:
+        for server, field, _old, new in actions:
             if field in ("address", "port"):
                 pending.setdefault(server, {})[field] = new
         out, sent_addr = [], set()
-        for server, field, _old, new in self.actions:
+        for server, field, _old, new in actions:
             name = "%s/%s" % (self.backend, server)
             if field in ("address", "port"):
                 if server in sent_addr:
@@ -436,12 +624,56 @@ class Plan:
         return out
 
     def apply(self, client):
-        """Run the plan's commands in order; ``self.done`` counts those that succeeded."""
+        """Run the plan stage by stage; between stages read back that the first one took.
+
+        ``self.done`` counts the commands HAProxy accepted. Returns the last read-back
+        (None when nothing was read).
+        """
         self.done = 0
-        for cmd, ok_prefixes in self.commands():
-            client.command(cmd, ok_prefixes=ok_prefixes)
-            self.done += 1
+        stages = self.stages
+        for index, stage in enumerate(stages):
+            for cmd, ok_prefixes in self.commands(stage):
+                client.command(cmd, ok_prefixes=ok_prefixes)
+                self.done += 1
+            if index + 1 < len(stages):
+                missing = mismatches(stage, client.servers(self.backend))
+                if missing:
+                    raise RuntimeAPIError("%s; the other servers were not drained, the backend still serves as "
+                                          "before" % "; ".join(missing))
         return self.done
+
+
+def require_admin(client):
+    """Refuse before the first 'set server' when the runtime API is not at level admin."""
+    level = client.level()
+    if level not in (None, "admin"):
+        raise PlanError("the HAProxy runtime API %s is at level %s: changes need 'level admin' on its "
+                        "'stats socket' line; nothing was sent" % (client.address, level))
+
+
+def _refuse_blocked(backend, names, servers, hint):
+    blocked = ["%s/%s is %s" % (backend, n, ", ".join(blocking_reasons(servers[n])))
+               for n in names if blocking_reasons(servers[n])]
+    if blocked:
+        raise PlanError("'state ready' cannot put into rotation: %s%s" % ("; ".join(blocked), hint))
+
+
+def mismatches(actions, servers):
+    """The planned changes that HAProxy does not report (texts; [] when all took)."""
+    out = []
+    for server, field, _old, new in actions:
+        info = servers.get(server, {})
+        got = info.get(field)
+        if field == "address":
+            try:
+                got = str(ipaddress.ip_address(got))
+            except (TypeError, ValueError):
+                pass
+        if got != new:
+            why = blocking_reasons(info)
+            out.append("HAProxy accepted %s=%s for %s but reports %s%s"
+                       % (field, new, server, got, (" (%s)" % ", ".join(why)) if why else ""))
+    return out
 
 
 def wait_drained(client, backend, names, timeout, interval=0.5, clock=None, sleep=None):
@@ -464,6 +696,122 @@ def wait_drained(client, backend, names, timeout, interval=0.5, clock=None, slee
         sleep(interval)
 
 
+# -- the module's flow --------------------------------------------------------------------
+
+_WRITES = ("state", "weight", "address", "port")
+
+
+def validate(params, check_mode):
+    """Step 1: the request, checked without talking to HAProxy. Returns a dict."""
+    request = dict(params)
+    check_name("backend", request.get("backend"))
+    if bool(request.get("server")) == bool(request.get("switch_to")):
+        raise PlanError("give exactly one of server or switch_to")
+    if request.get("switch_exclude") and not request.get("switch_to"):
+        raise PlanError("switch_exclude only applies with switch_to (it names servers to leave out of a switch)")
+    drain_timeout = request.get("drain_timeout")
+    request["drain_timeout"] = 60 if drain_timeout is None else drain_timeout
+    if request["drain_timeout"] < 0:
+        raise PlanError("drain_timeout must be >= 0, got %s" % drain_timeout)
+    # A pure read (server without anything to set) changes nothing and persists nothing.
+    request["writes"] = bool(request.get("switch_to")) or any(request.get(k) is not None for k in _WRITES)
+    request["state_file"] = request.get("state_file") or None
+    config = request.get("config_file") or None
+    if config and not os.path.isabs(config):
+        raise PlanError("config_file must be an absolute path, got %r" % config)
+    request["config_file"] = config
+    if request["state_file"] and request["writes"] and not check_mode:
+        check_state_file(request["state_file"])
+    return request
+
+
+def plan_for(request, servers):
+    """Step 3: the plan (Step 2 is reading ``servers``); raises PlanError when it must not go ahead."""
+    if request.get("switch_to"):
+        return Plan.for_switch(request["backend"], servers, request["switch_to"],
+                               request.get("switch_others_state") or "drain", exclude=request.get("switch_exclude"))
+    return Plan.for_server(request["backend"], servers, request["server"], state=request.get("state"),
+                           weight=request.get("weight"), address=request.get("address"), port=request.get("port"))
+
+
+def describe(result, plan):
+    """What the plan is about: commands, runtime commands and the diff."""
+    backend = plan.backend
+    result["before"] = plan.before
+    result["changed"] = bool(plan.actions)
+    result["commands"] = ["%s/%s %s %s -> %s" % (backend, s, f, o, n) for s, f, o, n in plan.actions]
+    result["runtime_commands"] = [cmd for cmd, _ok in plan.commands()]
+    predicted = plan.predicted
+    result["diff"] = {
+        "before_header": "backend %s" % backend,
+        "after_header": "backend %s" % backend,
+        "before": dict((n, _diffable(plan.before[n])) for n in plan.targets),
+        "after": dict((n, _diffable(predicted[n])) for n in plan.targets),
+    }
+
+
+def predict(result, plan, request, client):
+    """Check mode: the predicted servers; changed also when the state file would be rewritten."""
+    result["after"] = plan.predicted
+    if not plan.actions and request["writes"] and request["state_file"]:
+        result["changed"] = not state_file_matches(request["state_file"], live_state(client, request["config_file"]))
+    return True, result
+
+
+def persist(result, plan, request, client):
+    """Write the state file when it no longer restores what the runtime holds. Returns an error text or None."""
+    if not (request["writes"] and request["state_file"]):
+        return None
+    try:
+        if save_state(client, request["state_file"], request["config_file"]):
+            result["state_file"] = request["state_file"]
+    except (RuntimeAPIError, OSError, IOError) as exc:
+        if plan.done:
+            return "changed the runtime state but could not write %s: %s" % (request["state_file"], exc)
+        return "could not write %s: %s" % (request["state_file"], exc)
+    return None
+
+
+def read_back(plan, request, client, clock=None, sleep=None):
+    """The servers as HAProxy reports them now (after waiting for drains if asked)."""
+    if request.get("wait_drained") and plan.quiet:
+        return wait_drained(client, plan.backend, plan.quiet, request["drain_timeout"], clock=clock, sleep=sleep)
+    if not plan.done:
+        return plan.before
+    return client.servers(plan.backend)
+
+
+def enact(result, plan, request, client, clock=None, sleep=None):
+    """Steps 4-6 outside check mode: apply in stages, persist, read back and verify."""
+    error = None
+    try:
+        plan.apply(client)
+    except (RuntimeAPIError, PlanError) as exc:
+        error = str(exc)
+    # Persist whatever the runtime now holds, even after a partial failure, so a reload or
+    # restart does not bring back another colour; nothing was sent after a refusal at the
+    # first command, so the file is left alone then.
+    if error is None or plan.done:
+        error = persist(result, plan, request, client) or error
+    try:
+        after = read_back(plan, request, client, clock=clock, sleep=sleep) if error is None else \
+            client.servers(plan.backend)
+    except (RuntimeAPIError, PlanError) as exc:
+        after = plan.predicted
+        error = error or str(exc)
+    result["after"] = after
+    result["diff"]["after"] = dict((n, _diffable(after[n])) for n in plan.targets if n in after)
+    if error is None:
+        missing = mismatches(plan.actions, after)
+        if missing:
+            error = "; ".join(missing)
+    result["changed"] = bool(plan.done) or _differs(plan.before, after, plan.targets) or "state_file" in result
+    if error:
+        result["msg"] = error
+        return False, result
+    return True, result
+
+
 def control(params, check_mode, client=None, clock=None, sleep=None):
     """What seed.fleet.haproxy_server does, without AnsibleModule.
 
@@ -471,93 +819,26 @@ def control(params, check_mode, client=None, clock=None, sleep=None):
     a failure after some commands ran reports changed=True and still persists
     the state file so it matches the runtime.
     """
-    backend = params["backend"]
-    result = {"changed": False, "backend": backend, "before": {}, "after": {}}
+    result = {"changed": False, "backend": params.get("backend"), "before": {}, "after": {}}
     try:
-        check_name("backend", backend)
-        if params.get("drain_timeout") is not None and params["drain_timeout"] < 0:
-            raise PlanError("drain_timeout must be >= 0, got %s" % params["drain_timeout"])
-        state_file = params.get("state_file") or None
-        if state_file:
-            if not os.path.isabs(state_file):
-                raise PlanError("state_file must be an absolute path, got %r" % state_file)
-            if not os.path.isdir(os.path.dirname(state_file)):
-                raise PlanError("state_file directory %s does not exist" % os.path.dirname(state_file))
+        request = validate(params, check_mode)
         if client is None:
-            client = RuntimeClient(params["socket"], params["timeout"])
-        servers = client.servers(backend)
-        if params.get("switch_to"):
-            plan = Plan.for_switch(backend, servers, params["switch_to"], params.get("switch_others_state") or "drain",
-                                   exclude=params.get("switch_exclude"))
-        else:
-            plan = Plan.for_server(backend, servers, params["server"], state=params.get("state"),
-                                   weight=params.get("weight"), address=params.get("address"),
-                                   port=params.get("port"))
+            client = RuntimeClient(request["socket"], request["timeout"])
+        servers = client.servers(request["backend"])
+        plan = plan_for(request, servers)
+        if plan.actions:
+            require_admin(client)
     except (RuntimeAPIError, PlanError) as exc:
         result["msg"] = str(exc)
         return False, result
-
-    result["before"] = servers
-    result["changed"] = bool(plan.actions)
-    result["commands"] = ["%s/%s %s %s -> %s" % (backend, s, f, o, n) for s, f, o, n in plan.actions]
-    result["runtime_commands"] = [cmd for cmd, _ok in plan.commands()]
-    result["diff"] = {
-        "before_header": "backend %s" % backend,
-        "after_header": "backend %s" % backend,
-        "before": dict((n, _diffable(servers[n])) for n in plan.targets),
-        "after": dict((n, _diffable(plan.predicted[n])) for n in plan.targets),
-    }
-    if check_mode or not plan.actions:
-        result["after"] = plan.predicted
-        if not check_mode and params.get("wait_drained") and plan.quiet:
-            try:
-                result["after"] = wait_drained(client, backend, plan.quiet, params.get("drain_timeout", 60),
-                                               clock=clock, sleep=sleep)
-            except (RuntimeAPIError, PlanError) as exc:
-                result["msg"] = str(exc)
-                return False, result
-        return True, result
-
-    error = None
+    describe(result, plan)
     try:
-        plan.apply(client)
+        if check_mode:
+            return predict(result, plan, request, client)
+        return enact(result, plan, request, client, clock=clock, sleep=sleep)
     except (RuntimeAPIError, PlanError) as exc:
-        error = str(exc)
-    # Persist whatever the runtime now holds, even after a partial failure, so a
-    # reload or restart does not bring back the old colour.
-    if state_file and plan.done:
-        try:
-            write_state_file(state_file, client.dump_state())
-            result["state_file"] = state_file
-        except (RuntimeAPIError, OSError, IOError) as exc:
-            error = error or "changed the runtime state but could not write %s: %s" % (state_file, exc)
-    try:
-        after = client.servers(backend)
-        if error is None and params.get("wait_drained") and plan.quiet:
-            after = wait_drained(client, backend, plan.quiet, params.get("drain_timeout", 60),
-                                 clock=clock, sleep=sleep)
-    except (RuntimeAPIError, PlanError) as exc:
-        after = plan.predicted
-        error = error or str(exc)
-    result["after"] = after
-    result["diff"]["after"] = dict((n, _diffable(after[n])) for n in plan.targets if n in after)
-    result["changed"] = bool(plan.done) or _differs(servers, after, plan.targets)
-    warnings = []
-    for server, field, _old, new in plan.actions:
-        got = after.get(server, {}).get(field)
-        if field == "address":
-            try:
-                got = str(ipaddress.ip_address(got))
-            except (TypeError, ValueError):
-                pass
-        if error is None and got != new:
-            warnings.append("%s/%s: asked for %s=%s, HAProxy reports %s" % (backend, server, field, new, got))
-    if warnings:
-        result["warnings"] = warnings
-    if error:
-        result["msg"] = error
+        result["msg"] = str(exc)
         return False, result
-    return True, result
 
 
 def _diffable(info):

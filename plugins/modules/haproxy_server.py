@@ -19,11 +19,21 @@ description:
   - "Blue-green switch: O(switch_to=green) puts every server of O(backend) whose name ends with C(_green)
     C(ready) first, then every other server into O(switch_others_state). The backend never has fewer
     ready servers during the switch than before it."
-  - After a change the whole runtime state is written to O(state_file) (C(show servers state)), which
-    HAProxy loads with C(load-server-state-from-file), so a reload or restart keeps the colour.
+  - "Before anything is sent the module refuses a change that cannot take: a server to put V(ready) (one
+    server, or every server of the O(switch_to) colour that is not in O(switch_exclude)) that is in
+    maintenance for a reason C(set server ... state ready) does not clear: it tracks a server in
+    maintenance (C(IMAINT)/C(IDRAIN)), or its address did not resolve (C(RMAINT), for example
+    C(init-addr libc,none) with a name that does not resolve), or a hostname change (C(HMAINT)).
+    A port change without O(address) on a server that has no address is refused too."
+  - "A switch puts the new colour ready first, reads it back, and only then drains the old colour: if
+    HAProxy does not report the new colour ready, the task fails with the old colour still serving."
+  - Every call that asks for a state (not a pure read, not check mode) leaves O(state_file) restoring what
+    the runtime holds (C(show servers state), ports taken from O(config_file)); the file is rewritten when
+    it differs, also when the runtime was changed by someone else (for example commands sent with
+    C(socat)), so a reload or a restart after a crash keeps the colour users are on.
   - O(wait_drained=true) waits until servers put into drain or maint have no sessions left.
-  - Nothing is sent when the input is invalid, the socket is missing or not writable, or the backend or
-    a server does not exist.
+  - Nothing is sent when the input is invalid, the socket is missing, not writable or not at C(level admin)
+    (C(show cli level)), the backend or a server does not exist, or O(state_file) cannot be written.
 author:
   - seed.fleet maintainers (@seed-fleet)
 extends_documentation_fragment:
@@ -67,9 +77,9 @@ options:
         their health gate or whose host is gone. They are put into V(maint) (never V(ready)).
       - Fails without changing anything when a name is not a server of O(backend), or when nothing of the
         colour would be left to switch to.
+      - Only with O(switch_to).
     type: list
     elements: str
-    default: []
   switch_others_state:
     description:
       - State for the servers that are not of the O(switch_to) colour.
@@ -91,23 +101,38 @@ options:
     default: 60
   state_file:
     description:
-      - Where to write C(show servers state) after a change (HAProxy's C(server-state-file)), atomically.
+      - HAProxy's C(server-state-file). After every call that asks for a state it is rewritten (atomically)
+        when it would not restore what the runtime holds now, so a reload or a restart after a crash keeps it.
+      - Checked before anything is sent (absolute path, not a directory, its directory exists and is
+        writable). Pure reads and check mode neither need nor write it.
       - Set to V(null) or an empty string to not persist (then a reload or restart resets the runtime state
         to what the configuration says).
     type: path
     default: /var/lib/haproxy/server-state
+  config_file:
+    description:
+      - HAProxy's configuration. The ports written to O(state_file) are the ones its C(server) lines give, so
+        a port changed in the configuration is not undone by the state file at the next reload (a port set at
+        runtime lasts until then). Servers it does not name, or a missing file, keep their runtime port.
+      - The same rule as the C(seed-fleet-haproxy-save-state) command of seed.fleet.load_balancer, which
+        saves the state before every reload and stop.
+    type: path
+    default: /etc/haproxy/haproxy.cfg
 attributes:
   check_mode:
     support: full
-    description: Reads the servers and reports what would change; sends no change and writes no state file.
+    description:
+      - Reads the servers and reports what would change, refusing what the real run would refuse; sends no
+        change and writes no state file. C(changed) is also true when only the state file would be rewritten.
+      - RV(after) is predicted, without C(sessions) and C(health) (HAProxy decides those).
   diff_mode:
     support: full
     description: Server-level before and after (state, weight, address, port) of the servers the task is about.
 notes:
   - Gate a switch on the new colour's health first (for example with M(seed.fleet.http_check)); the module
     does not wait for health checks of servers it puts into V(ready).
-  - Servers in maintenance for another reason (tracking, DNS resolution) may stay there after V(ready); the
-    module warns when HAProxy does not report what was asked.
+  - When HAProxy accepts a command but does not report what was asked afterwards, the task fails naming the
+    server and what HAProxy reports.
 seealso:
   - module: community.general.haproxy
   - name: HAProxy management guide, runtime API
@@ -158,8 +183,10 @@ before:
   returned: success
   type: dict
   sample:
-    app1_blue: {state: ready, weight: 1, address: 10.0.0.11, port: 8081, sessions: 3, health: UP}
-    app1_green: {state: maint, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: MAINT}
+    app1_blue: {state: ready, weight: 1, address: 10.0.0.11, port: 8081, sessions: 3, health: UP, admin_flags: 0,
+                tracks: null}
+    app1_green: {state: maint, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: MAINT,
+                 admin_flags: 5, tracks: null}
   contains:
     state:
       description: Administrative state, V(ready), V(drain) or V(maint).
@@ -177,17 +204,26 @@ before:
       description: Current sessions.
       type: int
     health:
-      description: HAProxy's status text (C(UP), C(DOWN), C(DRAIN), C(MAINT), C(no check), ...).
+      description: HAProxy's status text (C(UP), C(DOWN), C(DRAIN), C(MAINT), C(MAINT (resolution)), ...).
+      type: str
+    admin_flags:
+      description: HAProxy's C(srv_admin_state) bits (1 forced maint, 2 inherited maint, 4 disabled in the
+        configuration, 8 forced drain, 16 inherited drain, 32 unresolved address, 64 hostname change).
+      type: int
+    tracks:
+      description: The server this one tracks (C(backend/server)), if any.
       type: str
 after:
   description:
-    - Every server of the backend after the task (read back from HAProxy; predicted in check mode), same
-      keys as RV(before).
+    - Every server of the backend after the task, read back from HAProxy, same keys as RV(before).
+    - In check mode predicted, without C(sessions) and C(health).
   returned: success
   type: dict
   sample:
-    app1_blue: {state: drain, weight: 1, address: 10.0.0.11, port: 8081, sessions: 0, health: DRAIN}
-    app1_green: {state: ready, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: UP}
+    app1_blue: {state: drain, weight: 1, address: 10.0.0.11, port: 8081, sessions: 0, health: DRAIN,
+                admin_flags: 8, tracks: null}
+    app1_green: {state: ready, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: UP,
+                 admin_flags: 4, tracks: null}
 commands:
   description: The changes planned (and, outside check mode, sent), in order.
   returned: success
@@ -198,14 +234,14 @@ runtime_commands:
   description:
     - The exact runtime API commands of RV(commands), in order (sent outside check mode).
     - In check mode this is the plan, so a caller can send it later in one write, for example with C(socat),
-      and confirm with the module (which then changes nothing if everything applied).
+      and confirm with the module (which then sends nothing if everything applied, and persists it).
   returned: success
   type: list
   elements: str
   sample: ["set server be_demo/app1_green state ready", "set server be_demo/app1_blue state drain"]
 state_file:
-  description: The state file written after the change.
-  returned: when a change was persisted
+  description: The state file, when this task (re)wrote it.
+  returned: when the state file was written
   type: str
   sample: /var/lib/haproxy/server-state
 backend:
@@ -217,7 +253,13 @@ backend:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import RUNTIME_ARGSPEC, control
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import (
+    DEFAULT_CONFIG,
+    DEFAULT_STATE_FILE,
+    RUNTIME_ARGSPEC,
+    STATES,
+    control,
+)
 
 
 def main():
@@ -225,27 +267,27 @@ def main():
     argument_spec.update(
         backend=dict(type="str", required=True),
         server=dict(type="str"),
-        state=dict(type="str", choices=["ready", "drain", "maint"]),
+        state=dict(type="str", choices=list(STATES)),
         weight=dict(type="int"),
         address=dict(type="str"),
         port=dict(type="int"),
         switch_to=dict(type="str"),
-        switch_exclude=dict(type="list", elements="str", default=[]),
+        switch_exclude=dict(type="list", elements="str"),
         switch_others_state=dict(type="str", choices=["drain", "maint"], default="drain"),
         wait_drained=dict(type="bool", default=False),
         drain_timeout=dict(type="int", default=60),
-        state_file=dict(type="path", default="/var/lib/haproxy/server-state"),
+        state_file=dict(type="path", default=DEFAULT_STATE_FILE),
+        config_file=dict(type="path", default=DEFAULT_CONFIG),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_one_of=[("server", "switch_to")],
         mutually_exclusive=[("server", "switch_to"), ("switch_to", "state"), ("switch_to", "weight"),
                             ("switch_to", "address"), ("switch_to", "port")],
+        required_by={"switch_exclude": "switch_to"},
         supports_check_mode=True,
     )
     ok, result = control(module.params, module.check_mode)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
     if not module._diff:
         result.pop("diff", None)
     if not ok:

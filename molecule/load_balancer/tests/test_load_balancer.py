@@ -129,6 +129,86 @@ def test_manual_runtime_change_survives_reload_but_ports_come_from_config(host):
         cli(host, "set server %s weight 1" % blue)
 
 
+def main_pid(host):
+    return host.check_output("systemctl show -p MainPID --value haproxy").strip()
+
+
+def crash_haproxy(host):
+    """kill -9 the master and its workers (by PID); systemd (Restart=always) starts HAProxy again."""
+    master = main_pid(host)
+    workers = host.check_output("pgrep -P %s || true", master).split()
+    host.run_test("kill -9 %s %s" % (master, " ".join(workers)))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid = main_pid(host)
+        if pid not in ("0", master) and host.service("haproxy").is_running:
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("HAProxy was not started again after the crash")
+    wait_for_api(host)
+    assert answering_pid(host) not in workers
+
+
+def switch_like_a_deploy(host, colour):
+    """blue_green's switch: the module plans, one socat write sends, the module confirms and persists."""
+    plan = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % colour, check=True)
+    assert plan["runtime_commands"], plan
+    cli(host, ";".join(plan["runtime_commands"]))
+    confirm = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % colour, check=False)
+    assert confirm["runtime_commands"] == [] and confirm["changed"], confirm
+    assert confirm["state_file"] == "/var/lib/haproxy/server-state"
+
+
+def test_crash_restart_comes_back_to_the_colour_users_were_on(host):
+    # The ExecStop/ExecReload hooks cannot save anything after a kill -9: only the state file the
+    # deploy's confirm call wrote can bring the switch back.
+    assert set(demo(host)) == {"green"}
+    switch_like_a_deploy(host, "blue")
+    try:
+        assert set(demo(host, 10)) == {"blue"}
+        crash_haproxy(host)
+        states = server_states(host, "be_demo")
+        assert states["load_balancer-lb1_blue"] & 0x01 == 0 and states["load_balancer-lb1_green"] & 0x08
+        assert set(demo(host)) == {"blue"}
+    finally:
+        switch_like_a_deploy(host, "green")
+    crash_haproxy(host)
+    assert set(demo(host)) == {"green"}
+
+
+def test_port_changed_in_the_config_wins_after_reload_and_crash(host):
+    cfg = "/etc/haproxy/haproxy.cfg"
+
+    def set_blue_port(old, new):
+        host.run_expect([0], "sed -i '/^backend be_api$/,/^$/s/_blue 127.0.0.1:%d$/_blue 127.0.0.1:%d/' %s"
+                        % (old, new, cfg))
+        assert "_blue 127.0.0.1:%d" % new in "\n".join(section(host.file(cfg).content_string, "backend be_api"))
+
+    def api_port():
+        out = cli(host, "show servers state be_api")
+        return [r.split()[18] for r in out.splitlines() if " load_balancer-lb1_blue " in r][0]
+
+    host.run_expect([0], "cp %s /root/haproxy.cfg.orig" % cfg)
+    try:
+        set_blue_port(8081, 8091)
+        reload_haproxy(host)
+        assert api_port() == "8091"
+        # a crash after another port change: nothing was saved, the start takes the port from the config
+        set_blue_port(8091, 8092)
+        crash_haproxy(host)
+        assert api_port() == "8092"
+        assert set(demo(host, 10)) == {"green"}  # the colour stayed
+    finally:
+        host.run_expect([0], "cp /root/haproxy.cfg.orig %s" % cfg)
+        reload_haproxy(host)
+    assert api_port() == "8081"
+    deadline = time.monotonic() + 10  # blue was DOWN on the wrong port: it has to pass its checks again
+    while http_codes(host, "http://127.0.0.1/api/x", 1) != ["200"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+
+
 def test_invalid_config_left_the_old_one_running(host):
     # side_effect tried timeout client "5parsecs": it must not be on disk nor live.
     assert "5parsecs" not in host.file("/etc/haproxy/haproxy.cfg").content_string

@@ -7,6 +7,7 @@ replies (formats and error texts) were taken from Debian's HAProxy 2.6.12:
 
     show servers state [<backend>]   -> "1", a '# be_id ...' header, one row per server
                                         / "Can't find backend."
+    show cli level                   -> "admin" / "operator" / "user"
     show stat [<proxy> <type> <sid>] -> CSV with a '# pxname,...' header / "No such proxy."
     set server <b>/<s> state|weight|addr ...
         -> "" on success, "No such backend." / "No such server." /
@@ -20,6 +21,14 @@ nothing was written (``writes``). Knobs: ``level`` (admin|operator|user),
 ``delay`` (seconds before answering), ``drain_step`` (sessions that end on
 every ``show stat``, to simulate draining), ``replies`` (command prefix ->
 forced reply, to inject errors).
+
+Servers that ``set server ... state ready`` cannot bring back are modelled as in
+2.6.12: ``track(backend, server, "be/srv")`` makes a server inherit the tracked
+server's maintenance (IMAINT 0x02, status "MAINT (via be/srv)"), and
+``unresolve(backend, server)`` gives it no address (``-``, RMAINT 0x20, status
+"MAINT (resolution)"), as ``init-addr libc,none`` does for a name that does not
+resolve. ``set server ... addr - ...`` is refused with "Invalid addr '-'" but, as
+in the real 2.6, clears RMAINT on the way.
 """
 from __future__ import annotations
 
@@ -28,7 +37,7 @@ import socketserver
 import threading
 import time
 
-FMAINT, CMAINT, FDRAIN = 0x01, 0x04, 0x08
+FMAINT, IMAINT, CMAINT, FDRAIN, IDRAIN, RMAINT = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
 STATE_HEADER = (
     "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
@@ -66,9 +75,30 @@ class Server:
         self.uweight = self.iweight = weight
         self.sessions = sessions
         self.up = up
+        self.tracked = None  # the Server this one tracks (IMAINT/IDRAIN come from it)
+        self.track_name = ""
+
+    @property
+    def admin(self):
+        flags = self.own_admin
+        if self.tracked is not None:
+            theirs = self.tracked.admin
+            if theirs & (FMAINT | IMAINT | RMAINT):
+                flags |= IMAINT
+            if theirs & (FDRAIN | IDRAIN):
+                flags |= IDRAIN
+        return flags
+
+    @admin.setter
+    def admin(self, value):
+        self.own_admin = value & ~(IMAINT | IDRAIN)
 
     @property
     def status(self):
+        if self.admin & RMAINT:
+            return "MAINT (resolution)"
+        if self.admin & IMAINT:
+            return "MAINT (via %s)" % self.track_name
         if self.admin & FMAINT:
             return "MAINT"
         if not self.up:
@@ -102,6 +132,18 @@ class FakeHAProxy:
     def server(self, backend, name):
         return next(s for s in self.backends[backend][1] if s.name == name)
 
+    def track(self, backend, server, tracked):
+        """Make backend/server track tracked ("be/srv"), as 'server ... track be/srv' does."""
+        tb, _sep, ts = tracked.partition("/")
+        srv = self.server(backend, server)
+        srv.tracked, srv.track_name = self.server(tb, ts), tracked
+
+    def unresolve(self, backend, server):
+        """The server's name did not resolve at start-up ('init-addr libc,none'): no address, RMAINT."""
+        srv = self.server(backend, server)
+        srv.addr = "-"
+        srv.admin |= RMAINT
+
     def state(self, backend):
         return dict((s.name, {"admin": s.admin, "weight": s.uweight, "addr": s.addr, "port": s.port})
                     for s in self.backends[backend][1])
@@ -122,6 +164,8 @@ class FakeHAProxy:
         words = command.split()
         if words[:3] == ["show", "servers", "state"]:
             return self.show_servers_state(words[3] if len(words) > 3 else None)
+        if words[:3] == ["show", "cli", "level"]:
+            return self.level + "\n"
         if words[:2] == ["show", "stat"]:
             return self.show_stat(words[2] if len(words) > 2 else None)
         if words[:2] == ["set", "server"]:
@@ -156,7 +200,7 @@ class FakeHAProxy:
                 row = dict.fromkeys(STAT_FIELDS, "")
                 row.update(pxname=bname, svname=s.name, scur=str(s.sessions), status=s.status,
                            weight=str(s.uweight), uweight=str(s.uweight), iid=str(bid), sid=str(s.sid),
-                           addr="%s:%d" % (s.addr, s.port), mode="http")
+                           addr="%s:%d" % (s.addr, s.port), mode="http", tracked=s.track_name)
                 rows.append(",".join(row[f] for f in STAT_FIELDS) + ",")
         return "\n".join(rows) + "\n"
 
@@ -194,9 +238,14 @@ class FakeHAProxy:
             srv.uweight = int(value)
             return ""
         if what == "addr":
+            if rest and rest[0] == "-":
+                # HAProxy 2.6 refuses the address, but has already cleared RMAINT.
+                srv.admin &= ~RMAINT
+                return "Invalid addr '-' by 'stats socket command'\n"
             if not rest or not (rest[0].replace(".", "").isdigit() or ":" in rest[0]):
                 return "Invalid addr '%s' by 'stats socket command'\n" % (rest[0] if rest else "")
             msgs = []
+            srv.admin &= ~RMAINT  # a valid address ends the resolution maintenance
             if rest[0] == srv.addr:
                 msgs.append("no need to change the addr")
             else:

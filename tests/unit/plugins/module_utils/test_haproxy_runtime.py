@@ -60,20 +60,20 @@ def test_reads_servers_over_both_transports(client, fake):
     servers = client.servers("be_demo")
     assert sorted(servers) == ["h1_blue", "h1_green", "h2_blue", "h2_green"]
     assert servers["h1_blue"] == {"state": "ready", "weight": 1, "address": "127.0.0.1", "port": 8081,
-                                  "sessions": 3, "health": "UP"}
+                                  "sessions": 3, "health": "UP", "admin_flags": 0, "tracks": None}
     assert servers["h1_green"]["state"] == "maint" and servers["h1_green"]["health"] == "MAINT"
     assert fake.writes == []
 
 
-@pytest.mark.parametrize("call, args, error, reply", [
-    ("set_state", ("be_nope", "h1_blue", "ready"), rt.NotFoundError, "No such backend."),
-    ("set_state", ("be_demo", "h9_blue", "ready"), rt.NotFoundError, "No such server."),
-    ("set_weight", ("be_demo", "h1_blue", 300), rt.CommandError, "Absolute weight can only be between 0 and 256"),
-    ("set_addr", ("be_demo", "h1_blue", "bad..addr"), rt.CommandError, "Invalid addr 'bad..addr'"),
+@pytest.mark.parametrize("command, error, reply", [
+    ("set server be_nope/h1_blue state ready", rt.NotFoundError, "No such backend."),
+    ("set server be_demo/h9_blue state ready", rt.NotFoundError, "No such server."),
+    ("set server be_demo/h1_blue weight 300", rt.CommandError, "Absolute weight can only be between 0 and 256"),
+    ("set server be_demo/h1_blue addr bad..addr", rt.CommandError, "Invalid addr 'bad..addr'"),
 ])
-def test_error_replies_raise(client, call, args, error, reply):
+def test_error_replies_raise(client, command, error, reply):
     with pytest.raises(error) as exc:
-        getattr(client, call)(*args)
+        client.command(command, ok_prefixes=rt._ADDR_OK)
     assert reply in str(exc.value) and exc.value.reply.startswith(reply)
 
 
@@ -90,13 +90,14 @@ def test_unknown_backend_on_read(client):
 def test_permission_denied_reply_names_the_level(fake):
     fake.level = "operator"
     with pytest.raises(rt.CommandError, match="not at 'level admin'"):
-        rt.RuntimeClient(fake.unix_path).set_state("be_demo", "h1_blue", "drain")
+        rt.RuntimeClient(fake.unix_path).command("set server be_demo/h1_blue state drain")
     assert fake.server("be_demo", "h1_blue").admin == 0
 
 
 def test_addr_replies_that_mean_success(client, fake):
-    assert client.set_addr("be_demo", "h1_blue", "127.0.0.9", 9000).startswith("IP changed")
-    assert client.set_addr("be_demo", "h1_blue", "127.0.0.9", 9000).startswith("no need to change")
+    command = "set server be_demo/h1_blue addr 127.0.0.9 port 9000"
+    assert client.command(command, ok_prefixes=rt._ADDR_OK).startswith("IP changed")
+    assert client.command(command, ok_prefixes=rt._ADDR_OK).startswith("no need to change")
     assert fake.state("be_demo")["h1_blue"]["addr"] == "127.0.0.9"
 
 
@@ -226,3 +227,24 @@ def test_state_file_written_atomically(tmp_path):
     assert target.read_text() == REAL_STATE
     assert oct(os.stat(target).st_mode & 0o777) == oct(0o600)
     assert [p.name for p in tmp_path.iterdir()] == ["server-state"]
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(backend="be", server="a_blue", switch_exclude=["a_green"]), "switch_exclude only applies with switch_to"),
+    (dict(backend="be", server="a_blue", switch_to="green"), "exactly one of server or switch_to"),
+    (dict(backend="be"), "exactly one of server or switch_to"),
+    (dict(backend="be", switch_to="green", drain_timeout=-1), "drain_timeout must be >= 0"),
+    (dict(backend="be", switch_to="green", config_file="rel.cfg"), "config_file must be an absolute path"),
+    (dict(backend="be", switch_to="green", state_file="/"), "is a directory"),
+])
+def test_validate_without_ansible_module(params, message):
+    # control() is the module's flow without AnsibleModule: its own checks must hold
+    with pytest.raises(rt.PlanError, match=message):
+        rt.validate(params, check_mode=False)
+
+
+def test_validate_read_only_and_check_mode_skip_the_state_file_check():
+    params = dict(backend="be", server="a_blue", state_file="/nonexistent/dir/state")
+    assert rt.validate(params, check_mode=False)["writes"] is False
+    params = dict(backend="be", switch_to="green", state_file="/nonexistent/dir/state")
+    assert rt.validate(params, check_mode=True)["writes"] is True

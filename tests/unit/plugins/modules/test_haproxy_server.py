@@ -25,6 +25,7 @@ def lb():
     tmp = tempfile.mkdtemp(prefix="hap", dir="/tmp")
     proxy = FakeHAProxy(BACKENDS).start(unix_path=os.path.join(tmp, "admin.sock"))
     proxy.state_file = os.path.join(tmp, "server-state")
+    proxy.config_file = os.path.join(tmp, "haproxy.cfg")  # none: the host's own haproxy.cfg must not count
     yield proxy
     proxy.stop()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -33,6 +34,7 @@ def lb():
 def run(capsys, lb, check=False, diff=True, **args):
     args.setdefault("socket", lb.unix_path)
     args.setdefault("state_file", lb.state_file)
+    args.setdefault("config_file", lb.config_file)
     args["_ansible_check_mode"] = check
     args["_ansible_diff"] = diff
     with patch_module_args(args):
@@ -103,10 +105,12 @@ def test_address_and_port_go_out_as_one_command(capsys, lb):
 def test_switch_is_idempotent(capsys, lb):
     run(capsys, lb, backend="be_demo", switch_to="green")
     written = len(lb.writes)
+    rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
+    assert rc == 0 and out["changed"] is False and len(lb.writes) == written and "state_file" not in out
+    # a lost state file is written again (the runtime is not touched)
     os.unlink(lb.state_file)
     rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
-    assert rc == 0 and out["changed"] is False and len(lb.writes) == written
-    assert not os.path.exists(lb.state_file)  # nothing changed, nothing persisted
+    assert rc == 0 and out["changed"] is True and len(lb.writes) == written and os.path.exists(lb.state_file)
 
 
 def test_switch_check_mode_changes_nothing(capsys, lb):
@@ -133,7 +137,7 @@ def test_single_server_state_weight_address(capsys, lb):
                          "set server be_demo/app2_blue weight 50",
                          "set server be_demo/app2_blue state drain"]
     assert out["after"]["app2_blue"] == {"state": "drain", "weight": 50, "address": "127.0.0.9", "port": 9000,
-                                         "sessions": 0, "health": "DRAIN"}
+                                         "sessions": 0, "health": "DRAIN", "admin_flags": 8, "tracks": None}
     assert list(out["diff"]["after"]) == ["app2_blue"]
     rc, out = run(capsys, lb, backend="be_demo", server="app2_blue", state="drain", weight=50,
                   address="127.0.0.9", port=9000)
