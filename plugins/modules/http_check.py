@@ -33,7 +33,7 @@ options:
   url:
     description:
       - Absolute C(http://) or C(https://) URL to probe. Other schemes (C(file://), C(ftp://), ...) are refused.
-      - Credentials in the URL (C(http://user:password@host/)) are sent as HTTP basic authentication and
+      - Credentials in the URL (C(http://user:pw@host/)) are sent as HTTP basic authentication and
         redacted from the result. Non-ASCII characters are percent-encoded (host names IDNA-encoded).
     type: str
     required: true

@@ -287,17 +287,17 @@ def test_secret_request_headers_redacted(srv, name):
 
 
 def test_url_password_redacted(srv):
-    url = srv.url.replace("http://", "http://admin:hunter2@") + "/private"
+    url = srv.url.replace("http://", "http://admin:hunter2@") + "/private"  # pragma: allowlist secret
     srv.script.set({"status": 401})
     res = probe(url, deadline=1.0)
     assert sent_headers(srv)["authorization"].startswith("Basic ")
     assert not _leaks(res)
-    assert res["url"] == srv.url.replace("http://", "http://admin:********@") + "/private"
+    assert res["url"] == srv.url.replace("http://", "http://admin:********@") + "/private"  # pragma: allowlist secret
     assert res["url"] in res["msg"]
 
 
 def test_url_password_redacted_in_connection_errors():
-    url = "http://admin:hunter2@127.0.0.1:%d/" % fake_http.closed_port()
+    url = "http://admin:hunter2@127.0.0.1:%d/" % fake_http.closed_port()  # pragma: allowlist secret
     res = probe(url, deadline=0.5)
     assert not res["ok"] and not _leaks(res)
 
@@ -323,21 +323,21 @@ def test_secret_response_header_redacted_in_reason(srv):
 
 @pytest.mark.parametrize("error", [
     ValueError("proxy said: Authorization: " + SECRET + " refused"),
-    OSError("cannot reach http://admin:hunter2@127.0.0.1:1/x"),
+    OSError("cannot reach http://admin:hunter2@127.0.0.1:1/x"),  # pragma: allowlist secret
     OSError("password hunter2 rejected"),
 ])
 def test_library_errors_quoting_secrets_are_redacted(error):
     """Whatever a library puts in its error text, the secret values never reach the result."""
     def opener(*args, **kwargs):
         raise error
-    res = HttpProbe("http://admin:hunter2@127.0.0.1:1/x", headers={"Cookie": SECRET}, deadline=0.2, interval=0.05,
+    res = HttpProbe("http://admin:hunter2@127.0.0.1:1/x", headers={"Cookie": SECRET}, deadline=0.2, interval=0.05,  # pragma: allowlist secret
                     opener=opener).run()
     assert not res["ok"] and res["last_failure"].startswith("connection error")
     assert not _leaks(res) and "********" in res["last_failure"]
 
 
 def test_redact_helpers():
-    assert _http_probe.redact_url("https://u:p@h:1/x?y") == "https://u:********@h:1/x?y"
+    assert _http_probe.redact_url("https://u:p@h:1/x?y") == "https://u:********@h:1/x?y"  # pragma: allowlist secret
     assert _http_probe.redact_url("https://u@h/") == "https://u@h/"
     assert _http_probe.redact_url("https://h/") == "https://h/"
 
