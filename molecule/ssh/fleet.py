@@ -47,16 +47,16 @@ def clean_env(fleet: Path) -> dict[str, str]:
     return env
 
 
-def command(playbook: str, args: list[str], fleet: Path) -> list[str]:
+def command(playbook: str, args: list[str], fleet: Path, vault: Path | None = None) -> list[str]:
     return [
         str(REPO / ".venv" / "bin" / "ansible-playbook"), playbook,
         "-i", str(EXAMPLE), "-i", str(fleet / "overlay"),
-        "--vault-password-file", str(EXAMPLE / ".vault-pass.example"),
+        "--vault-password-file", str(vault or EXAMPLE / ".vault-pass.example"),
         *args,
     ]
 
 
-def run(playbook: str, args: list[str]) -> subprocess.CompletedProcess:
+def run(playbook: str, args: list[str], vault: Path | None = None) -> subprocess.CompletedProcess:
     fleet = fleet_dir()
     (fleet / "cp").mkdir(parents=True, exist_ok=True)
     runs = fleet / "runs"
@@ -64,7 +64,7 @@ def run(playbook: str, args: list[str]) -> subprocess.CompletedProcess:
     short = playbook.rsplit(".", 1)[-1] if playbook.startswith("seed.fleet.") else Path(playbook).stem
     name = f"{len(list(runs.glob('*.log'))):02d}-{short}"
     log = runs / f"{name}.log"
-    cmd = command(playbook, args, fleet)
+    cmd = command(playbook, args, fleet, vault)
     started = time.monotonic()
     lines = []
     with log.open("w") as fh, subprocess.Popen(cmd, cwd=REPO, env=clean_env(fleet), stdout=subprocess.PIPE,

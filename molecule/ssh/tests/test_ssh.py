@@ -97,6 +97,22 @@ def test_host_keys_are_checked():
     assert bad.returncode != 0 and "Host key verification failed" in bad.stderr
 
 
+@pytest.mark.parametrize("password_file, error", [
+    ("wrong", "Decryption failed"),
+    ("missing", "was not found"),
+])
+def test_a_bad_vault_password_stops_before_any_change(tmp_path, password_file, error):
+    path = tmp_path / "vault-pass"
+    if password_file == "wrong":
+        path.write_text("not-the-password\n")
+    before = {c: dexec(c, "stat -c %Y /etc/ssh/sshd_config /etc/nftables.conf | xargs") for c in CONTAINERS.values()}
+    proc = fleet.run("seed.fleet.site", [], vault=path)
+    assert proc.returncode != 0 and error in proc.stdout, proc.stdout[-3000:]
+    assert "changed:" not in proc.stdout
+    assert all(t["changed"] == 0 for t in recap(proc).values())
+    assert before == {c: dexec(c, "stat -c %Y /etc/ssh/sshd_config /etc/nftables.conf | xargs") for c in CONTAINERS.values()}
+
+
 # --- 2. deploy (docs/runbooks/deploy.md) ---------------------------------------------
 
 def test_deploy_first_version():
