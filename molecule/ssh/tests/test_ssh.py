@@ -141,7 +141,9 @@ def test_rollback_to_v1():
 # --- 4. site.yml runs on part of the fleet -------------------------------------------
 
 def test_site_limited_to_one_app_host():
-    proc = run("seed.fleet.site", "--limit", "app1.example.com")
+    """The runbooks' pattern, with a version pinned (the issue's failing case): the
+    first-deploy play says it skips (part of the fleet) instead of failing."""
+    proc = run("seed.fleet.site", "--limit", "app1.example.com", "-e", "blue_green_version=v1")
     assert set(recap(proc)) == {"app1.example.com"}
     assert recap(proc)["app1.example.com"]["changed"] == 0
     assert "only part of the fleet" in proc.stdout
