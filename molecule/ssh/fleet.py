@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Run a seed.fleet playbook against the ssh scenario's fleet the way production does.
 
-    fleet.py PLAYBOOK [ansible-playbook args...]
+    python3 fleet.py PLAYBOOK [ansible-playbook args...]
 
 runs ``ansible-playbook PLAYBOOK -i inventories/example -i <overlay>
 --vault-password-file inventories/example/.vault-pass.example ARGS`` from the
