@@ -66,8 +66,9 @@ def run(playbook: str, args: list[str], vault: Path | None = None) -> subprocess
     cmd = command(playbook, args, fleet, vault)
     started = time.monotonic()
     lines = []
-    with log.open("w") as fh, subprocess.Popen(cmd, cwd=REPO, env=clean_env(fleet), stdout=subprocess.PIPE,
-                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True) as child:
+    child_args = {"cwd": REPO, "env": clean_env(fleet), "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT,
+                  "stdin": subprocess.DEVNULL, "text": True}
+    with log.open("w") as fh, subprocess.Popen(cmd, **child_args) as child:
         fh.write(f"# {' '.join(cmd)}\n")
         for line in child.stdout:  # the log grows while the run goes on
             fh.write(line)
