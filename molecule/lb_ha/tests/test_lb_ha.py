@@ -1,0 +1,257 @@
+"""Two HAProxy hosts behind one floating address (seed.fleet.lb_vip), in order:
+one holder, bad input refused, a deploy with a failover in the middle (both LBs keep one
+colour), then failovers under a bounded load sent from this machine to the floating
+address on the scenario's own network: HAProxy stopped, LB killed, killed LB back (no
+fail-back), planned switch-over by the runbook's playbook. Each measurement is printed
+as JSON (pytest -s) and appended to $LB_HA_RESULTS when set.
+
+The tests run in file order and build on each other.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import testinfra
+import vip_load
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
+VIP = "10.121.21.100"
+LBS = ["lb_ha-lb1", "lb_ha-lb2"]
+HOSTS = dict((name, testinfra.get_host("docker://" + name)) for name in LBS)
+TEXTFILE = "/var/lib/prometheus/node-exporter/seed_fleet_vrrp_demo.prom"
+RESULTS = {}
+# Goals of issue #21.
+MAX_FAILED_WINDOW_S = 3.0
+
+
+def playbook(name, *extra):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env.setdefault("ANSIBLE_PIPELINING", "True")
+    cmd = [str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i", str(Path(INVENTORY).parent),
+           str(PROJECT / "playbooks" / name)] + list(extra)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def run_playbook(name, *extra):
+    proc = playbook(name, *extra)
+    out, _ = proc.communicate(timeout=600)
+    return proc.returncode, out
+
+
+def running(name):
+    out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    return out == "true"
+
+
+def holders():
+    return [n for n in LBS if running(n) and (" inet %s/" % VIP) in HOSTS[n].check_output("ip -4 -o addr show")]
+
+
+def wait_for(cond, timeout=30.0, step=0.25):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(step)
+    return cond()
+
+
+def vrrp_state(name):
+    return HOSTS[name].check_output("cat %s" % TEXTFILE)
+
+
+def colours(name):
+    """be_demo servers and their admin state on one LB (what the switch writes)."""
+    out = HOSTS[name].check_output("echo 'show servers state be_demo' | socat -t 2 - unix:/run/haproxy/admin.sock")
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip() and not line.startswith("#")]
+    return sorted((r[3], r[6]) for r in rows)
+
+
+def live(name):
+    """The live deploy as the LB's state file says (version and colour)."""
+    state = json.loads(HOSTS[name].check_output("cat /var/lib/seed-fleet/demo/state.json"))["live"]
+    return state["version"], state["color"]
+
+
+def both_up():
+    """Start what an earlier test may have left stopped; wait for exactly one holder."""
+    for name in LBS:
+        if not running(name):
+            subprocess.run(["docker", "start", name], check=True, capture_output=True)
+    for name in LBS:
+        assert wait_for(lambda n=name: HOSTS[n].run("systemctl start haproxy keepalived").rc == 0, 30)
+    assert wait_for(lambda: len(holders()) == 1, 30), holders()
+    return holders()[0]
+
+
+def record(key, summary):
+    RESULTS[key] = summary
+    print(json.dumps({key: summary}))
+    path = os.environ.get("LB_HA_RESULTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({key: summary}) + "\n")
+
+
+def measured(key, fault, seconds=14, before=3.0):
+    """Run `fault` `before` seconds into a bounded load on the VIP; return the summary."""
+    load = vip_load.Load(VIP, 80, seconds=seconds, workers=8, timeout=2.0).start()
+    time.sleep(before)
+    fault_at = time.time()
+    fault()
+    load.wait()
+    summary = load.summary(fault_at)
+    summary["holder_after"] = holders()
+    record(key, summary)
+    return summary
+
+
+def test_one_holder_and_nonlocal_bind():
+    assert wait_for(lambda: holders() == ["lb_ha-lb1"]), holders()
+    assert "seed_fleet_vrrp_master{vrrp_instance=\"demo\"} 1" in vrrp_state("lb_ha-lb1")
+    assert "seed_fleet_vrrp_master{vrrp_instance=\"demo\"} 0" in vrrp_state("lb_ha-lb2")
+    for name in LBS:
+        host = HOSTS[name]
+        conf = host.file("/etc/keepalived/keepalived.conf")
+        assert conf.mode == 0o600 and conf.user == "root"
+        assert host.service("keepalived").is_running and host.service("keepalived").is_enabled
+        assert host.file("/etc/sysctl.d/60-seed-fleet-lb-vip.conf").contains("net.ipv4.ip_nonlocal_bind")
+        # HAProxy may bind the address on the host that does not hold it
+        host.check_output("python3 -c \"import socket; s=socket.socket(); s.bind(('%s', 0))\"" % VIP)
+        assert "seed-fleet-vrrp" in host.check_output("journalctl -t seed-fleet-vrrp --no-pager -q")
+    assert "priority 150" in HOSTS["lb_ha-lb1"].check_output("grep priority /etc/keepalived/keepalived.conf")
+
+
+def test_traffic_through_the_floating_address():
+    load = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait()
+    summary = load.summary()
+    assert summary["failed"] == 0 and summary["ok"] > 10, summary
+    assert any("version=v1" in b for b in summary["bodies"]), summary
+
+
+def test_bad_input_is_refused_before_anything_is_written():
+    before = dict((n, HOSTS[n].file("/etc/keepalived/keepalived.conf").sha256sum) for n in LBS)
+    cases = [
+        (["-e", "lb_vip_priority=120"], "have the same priority 120 and no tie-break"),
+        (["-e", '{"lb_vip_addresses": [{"name": "demo", "address": "10.99.0.100", "virtual_router_id": 121}]}'],
+         "is outside the network 10.121.21.0/24"),
+        (["-e", "lb_vip_auth_pass="], "VRRP secret is missing or empty"),
+    ]
+    for extra, message in cases:
+        rc, out = run_playbook("lb_vip.yml", *extra)
+        assert rc != 0 and message in out, out[-3000:]
+        assert "mol-vrrp" not in out
+    assert before == dict((n, HOSTS[n].file("/etc/keepalived/keepalived.conf").sha256sum) for n in LBS)
+    # the tie-break makes equal priorities valid (check mode: nothing written)
+    rc, out = run_playbook("lb_vip.yml", "--check", "-e", "lb_vip_priority=120",
+                           "-e", "lb_vip_priority_tiebreak=inventory_order")
+    assert rc == 0, out[-3000:]
+
+
+def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
+    """Deploy v2 through both LBs; keepalived on the holder stops mid-deploy."""
+    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    deploy = playbook("deploy.yml", "-e", "blue_green_version=v2")
+    samples, diverged = 0, []
+    moved = False
+    t_end = time.time() + 300
+    while deploy.poll() is None and time.time() < t_end:
+        a, b = colours("lb_ha-lb1"), colours("lb_ha-lb2")
+        samples += 1
+        diverged.append(a != b)
+        if samples == 5 and not moved:
+            HOSTS["lb_ha-lb1"].check_output("systemctl stop keepalived")
+            moved = True
+        time.sleep(0.2)
+    out, _ = deploy.communicate(timeout=60)
+    assert deploy.returncode == 0, out[-4000:]
+    assert moved
+    # a divergence seen in two samples in a row would be a half-switched pair
+    assert not any(x and y for x, y in zip(diverged, diverged[1:])), diverged
+    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    assert live("lb_ha-lb1") == live("lb_ha-lb2")
+    assert live("lb_ha-lb1") == ("v2", "green")
+    assert holders() == ["lb_ha-lb2"]
+    summary = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait().summary()
+    assert summary["failed"] == 0 and all("version=v2" in b for b in summary["bodies"]), summary
+    for name in LBS:
+        assert HOSTS[name].file("/var/lib/haproxy/server-state").exists
+    # lb1 comes back as backup: nopreempt, no fail-back
+    HOSTS["lb_ha-lb1"].check_output("systemctl start keepalived")
+    time.sleep(4)
+    assert holders() == ["lb_ha-lb2"]
+
+
+def test_failover_when_haproxy_stops():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    summary = measured("haproxy_stopped", lambda: HOSTS[active].check_output("systemctl stop haproxy"))
+    assert summary["holder_after"] == [other]
+    assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
+    assert "seed_fleet_vrrp_state{vrrp_instance=\"demo\",state=\"FAULT\"} 1" in vrrp_state(active)
+    assert "MASTER" in vrrp_state(other)
+    HOSTS[active].check_output("systemctl start haproxy")
+    assert wait_for(lambda: "BACKUP" in vrrp_state(active), 15)
+    assert holders() == [other]
+
+
+def test_failover_when_the_lb_dies():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    summary = measured("lb_killed", lambda: subprocess.run(["docker", "kill", active], check=True,
+                                                            capture_output=True))
+    assert summary["holder_after"] == [other]
+    assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
+    RESULTS["killed"] = active
+
+
+def test_killed_lb_comes_back_without_taking_the_address():
+    back = RESULTS.get("killed")
+    if back is None or running(back):
+        both_up()
+        back = [n for n in LBS if n not in holders()][0]
+        subprocess.run(["docker", "kill", back], check=True, capture_output=True)
+    holder = [n for n in LBS if n != back][0]
+
+    def restart():
+        subprocess.run(["docker", "start", back], check=True, capture_output=True)
+
+    summary = measured("lb_restarted", restart, seconds=20)
+    assert summary["failed"] == 0, summary
+    assert wait_for(lambda: running(back) and HOSTS[back].service("keepalived").is_running, 30)
+    assert wait_for(lambda: "BACKUP" in vrrp_state(back), 30)
+    assert holders() == [holder]
+    # the runtime state survived on the restarted LB: same colour as the holder
+    assert wait_for(lambda: colours(back) == colours(holder), 20), (colours(back), colours(holder))
+    assert live(back) == live(holder)
+
+
+def test_planned_switch_over_by_the_runbook_loses_nothing():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    runbook = (PROJECT / "docs" / "runbooks" / "lb-switch-over.md").read_text()
+    assert "playbooks/lb_handover.yml -e lb_handover_from=" in runbook
+
+    def handover():
+        rc, out = run_playbook("lb_handover.yml", "-e", "lb_handover_from=%s" % active)
+        assert rc == 0, out[-3000:]
+
+    summary = measured("planned_switch_over", handover, seconds=16)
+    assert summary["holder_after"] == [other]
+    assert summary["failed"] == 0, summary
+    assert HOSTS[active].service("keepalived").is_running
+
+
+def test_journal_has_the_failover_events():
+    text = "".join(HOSTS[n].check_output("journalctl -t seed-fleet-vrrp --no-pager -q") for n in LBS)
+    assert re.search(r"VRRP INSTANCE demo is now MASTER", text)
+    assert re.search(r"VRRP INSTANCE demo is now FAULT", text)
