@@ -58,7 +58,10 @@ class Load:
         return self
 
     def summary(self, fault_at: float | None = None) -> dict:
-        """Totals, failed requests, the failure window and the longest stretch without a success."""
+        """Totals, failed requests, the failure window and the longest stretch without a success.
+
+        A request fails on an error, a timeout or a status other than 200.
+        """
         events = sorted(self.events)
         ok = [e for e in events if e[2]]
         failed = [e for e in events if not e[2]]
@@ -71,7 +74,8 @@ class Load:
             "requests": len(events),
             "ok": len(ok),
             "failed": len(failed),
-            "failed_window_s": round(failed[-1][1] - failed[0][0], 3) if failed else 0.0,
+            # from the start of the first failed request to the start of the last one
+            "failed_window_s": round(failed[-1][0] - failed[0][0], 3) if failed else 0.0,
             "longest_without_success_s": round(gap, 3),
             "errors": sorted(set(e[3] for e in failed))[:5],
             "bodies": sorted(set(e[3].split(" ", 1)[1].split(" host=")[0] for e in ok if " " in e[3]))[:5],
@@ -79,8 +83,8 @@ class Load:
         if fault_at is not None and ok:
             after = [e[1] for e in ok if e[0] >= fault_at]
             first_fail_after = [e[0] for e in failed if e[1] >= fault_at]
-            # recovery: from the fault to the first success of a request started after the last failure
-            last_fail = failed[-1][1] if failed else fault_at
+            # recovery: from the fault to the first answer of a request started after the last failed one
+            last_fail = failed[-1][0] if failed else fault_at
             recovered = [e[1] for e in ok if e[0] >= last_fail]
             out["recovery_s"] = round((recovered[0] if recovered else float("nan")) - fault_at, 3) if failed else 0.0
             out["ok_after_fault"] = len(after)
