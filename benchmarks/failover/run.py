@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Failover of the floating address under load, measured; prints JSON.
 
 Runs the Molecule scenario lb_ha (two HAProxy hosts behind a keepalived floating

@@ -16,13 +16,12 @@ description:
     configured priority) and the floating addresses, refuses an ambiguous or unreachable setup, and
     returns what each host's C(keepalived.conf) needs (effective priority, unicast peers) and the
     checked floating addresses with their prefix length.
-  - Refused, with an error naming the problem, before anything is written
-    (the C(seed.fleet.lb_vip) role calls it first)
-    two hosts with the same priority when O(tiebreak) is V(none); a priority outside 1..254;
-    a floating address outside the network of any host, or equal to a host's, network or broadcast
-    address; two floating addresses with the same address, name or virtual router id;
-    a missing or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication carries.
-  - With O(tiebreak=inventory_order), hosts of equal priority are separated by inventory order: the
+  - "Refused with an error naming the problem, before anything is written (the C(seed.fleet.lb_vip) role
+    calls it first): two hosts with the same priority when O(tiebreak) is V(none); a priority outside
+    1..254; a floating address outside the network of any host, or equal to a host's own, network or
+    broadcast address; two floating addresses with the same address, name or virtual router id; a missing
+    or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication carries."
+  - With O(tiebreak=inventory_order), hosts of equal priority are separated by inventory order. The
     earlier host keeps the priority, each next one gets one less (staying below any higher priority).
 author:
   - seed.fleet maintainers

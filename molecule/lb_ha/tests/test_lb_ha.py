@@ -42,7 +42,7 @@ def playbook(name, *extra):
 
 def run_playbook(name, *extra):
     proc = playbook(name, *extra)
-    out, _ = proc.communicate(timeout=600)
+    out = proc.communicate(timeout=600)[0]
     return proc.returncode, out
 
 
@@ -182,7 +182,7 @@ def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
             HOSTS["lb_ha-lb1"].check_output("systemctl stop keepalived")
             moved = True
         time.sleep(0.2)
-    out, _ = deploy.communicate(timeout=60)
+    out = deploy.communicate(timeout=60)[0]
     assert deploy.returncode == 0, out[-4000:]
     assert moved
     # a divergence seen in two samples in a row would be a half-switched pair
@@ -218,8 +218,8 @@ def test_failover_when_haproxy_stops():
 def test_failover_when_the_lb_dies():
     active = both_up()
     other = [n for n in LBS if n != active][0]
-    summary = measured("lb_killed", lambda: subprocess.run(["docker", "kill", active], check=True,
-                                                            capture_output=True))
+    summary = measured("lb_killed",
+                       lambda: subprocess.run(["docker", "kill", active], check=True, capture_output=True))
     assert summary["holder_after"] == [other]
     assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
     # VRRPv2 (PASS auth) adverts every second: the peer waits 3 of them + skew (~3.6 s)
