@@ -201,7 +201,7 @@ def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
     assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
     holder = holders()[0]
     for name in LBS:  # each LB samples its own state every 50 ms (same clock: one kernel)
-        subprocess.run(["docker", "exec", "-d", name, "bash", "-c", SAMPLER + " > /opt/colours.log",
+        subprocess.run(["docker", "exec", "-d", name, "bash", "-c", "(" + SAMPLER + ") > /opt/colours.log",
                         "sampler", "240"], check=True)
     deploy = playbook("deploy.yml", "-e", "blue_green_version=v2")
     time.sleep(3)
@@ -214,6 +214,7 @@ def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
         HOSTS[name].run("touch /opt/colours.stop")
         rows = [line.split(" ", 1) for line in HOSTS[name].check_output("cat /opt/colours.log").splitlines()]
         samples[name] = [(float(r[0]), r[1] if len(r) > 1 else "") for r in rows]
+    assert all(len(v) > 20 for v in samples.values()), dict((n, len(v)) for n, v in samples.items())
     longest = divergence(samples)
     record("deploy_lb_divergence", {"longest_divergence_s": longest,
                                     "samples": dict((n, len(v)) for n, v in samples.items())})
