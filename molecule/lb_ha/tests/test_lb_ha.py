@@ -1,0 +1,319 @@
+"""Two HAProxy hosts behind one floating address (seed.fleet.lb_vip), in order:
+one holder, bad input refused, a deploy with a failover in the middle (both LBs keep one
+colour), then failovers under a bounded load sent from this machine to the floating
+address on the scenario's own network: HAProxy stopped, LB killed, killed LB back (no
+fail-back), planned switch-over by the runbook's playbook. Each measurement is printed
+as JSON (pytest -s) and appended to $LB_HA_RESULTS when set.
+
+The tests run in file order and build on each other.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+import vip_load
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
+VIP = "10.121.21.100"
+LBS = ["lb_ha-lb1", "lb_ha-lb2"]
+HOSTS = dict((name, testinfra.get_host("docker://" + name)) for name in LBS)
+TEXTFILE = "/var/lib/prometheus/node-exporter/seed_fleet_vrrp_demo.prom"
+RESULTS = {}
+# Goals of issue #21.
+MAX_FAILED_WINDOW_S = 3.0
+
+
+def playbook(name, *extra):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env.setdefault("ANSIBLE_PIPELINING", "True")
+    cmd = [str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i", str(Path(INVENTORY).parent),
+           str(PROJECT / "playbooks" / name)] + list(extra)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def run_playbook(name, *extra):
+    proc = playbook(name, *extra)
+    out = proc.communicate(timeout=600)[0]
+    return proc.returncode, out
+
+
+def adhoc(host, module, args):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
+    cmd = [str(PROJECT / ".venv" / "bin" / "ansible"), "-i", str(Path(INVENTORY).parent), host, "-b",
+           "-m", module, "-a", args]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def running(name):
+    out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", name],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    return out == "true"
+
+
+def holders():
+    return [n for n in LBS if running(n) and (" inet %s/" % VIP) in HOSTS[n].check_output("ip -4 -o addr show")]
+
+
+def wait_for(cond, timeout=30.0, step=0.25):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(step)
+    return cond()
+
+
+def vrrp_state(name):
+    return HOSTS[name].check_output("cat %s" % TEXTFILE)
+
+
+def colours(name):
+    """be_demo servers and their admin state on one LB (what the switch writes)."""
+    out = HOSTS[name].check_output("echo 'show servers state be_demo' | socat -t 2 - unix:/run/haproxy/admin.sock")
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip() and not line.startswith("#")]
+    return sorted((r[3], r[6]) for r in rows)
+
+
+def live(name):
+    """The live deploy as the LB's state file says (version and colour)."""
+    state = json.loads(HOSTS[name].check_output("cat /var/lib/seed-fleet/demo/state.json"))["live"]
+    return state["version"], state["color"]
+
+
+def both_up():
+    """Start what an earlier test may have left stopped; wait for exactly one holder."""
+    for name in LBS:
+        if not running(name):
+            subprocess.run(["docker", "start", name], check=True, capture_output=True)
+    for name in LBS:
+        assert wait_for(lambda n=name: HOSTS[n].run("systemctl start haproxy keepalived").rc == 0, 30)
+    assert wait_for(lambda: len(holders()) == 1, 30), holders()
+    return holders()[0]
+
+
+def record(key, summary):
+    RESULTS[key] = summary
+    print(json.dumps({key: summary}))
+    path = os.environ.get("LB_HA_RESULTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({key: summary}) + "\n")
+
+
+def measured(key, fault, seconds=14, before=3.0):
+    """Run `fault` `before` seconds into a bounded load on the VIP; return the summary."""
+    load = vip_load.Load(VIP, 80, seconds=seconds, workers=8, timeout=2.0).start()
+    time.sleep(before)
+    fault_at = time.time()
+    fault()
+    load.wait()
+    summary = load.summary(fault_at)
+    summary["holder_after"] = holders()
+    record(key, summary)
+    return summary
+
+
+def test_one_holder_and_nonlocal_bind():
+    # nopreempt: the first keepalived up takes the address; priorities decide a tie
+    assert wait_for(lambda: len(holders()) == 1), holders()
+    holder = holders()[0]
+    other = [n for n in LBS if n != holder][0]
+    assert "seed_fleet_vrrp_master{vrrp_instance=\"demo\"} 1" in vrrp_state(holder)
+    assert "seed_fleet_vrrp_master{vrrp_instance=\"demo\"} 0" in vrrp_state(other)
+    for name in LBS:
+        host = HOSTS[name]
+        conf = host.file("/etc/keepalived/keepalived.conf")
+        assert conf.mode == 0o600 and conf.user == "root"
+        assert host.service("keepalived").is_running and host.service("keepalived").is_enabled
+        assert host.file("/etc/sysctl.d/60-seed-fleet-lb-vip.conf").contains("net.ipv4.ip_nonlocal_bind")
+        # HAProxy may bind the address on the host that does not hold it
+        host.check_output("python3 -c \"import socket; s=socket.socket(); s.bind(('%s', 0))\"" % VIP)
+        assert "seed-fleet-vrrp" in host.check_output("journalctl -t seed-fleet-vrrp --no-pager -q")
+    assert "priority 150" in HOSTS["lb_ha-lb1"].check_output("grep priority /etc/keepalived/keepalived.conf")
+
+
+def test_traffic_through_the_floating_address():
+    load = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait()
+    summary = load.summary()
+    assert summary["failed"] == 0 and summary["ok"] > 10, summary
+    assert any("version=v1" in b for b in summary["bodies"]), summary
+
+
+def test_bad_input_is_refused_before_anything_is_written():
+    before = dict((n, HOSTS[n].file("/etc/keepalived/keepalived.conf").sha256sum) for n in LBS)
+    cases = [
+        (["-e", "lb_vip_priority=120"], "have the same priority 120 and no tie-break"),
+        (["-e", '{"lb_vip_addresses": [{"name": "demo", "address": "10.99.0.100", "virtual_router_id": 121}]}'],
+         "is outside the network 10.121.21.0/24"),
+        (["-e", "lb_vip_auth_pass="], "VRRP secret is missing or empty"),
+    ]
+    for extra, message in cases:
+        rc, out = run_playbook("lb_vip.yml", *extra)
+        assert rc != 0 and message in out, out[-3000:]
+        assert "mol-vrrp" not in out
+    assert before == dict((n, HOSTS[n].file("/etc/keepalived/keepalived.conf").sha256sum) for n in LBS)
+    # the tie-break makes equal priorities valid (check mode: nothing written)
+    rc, out = run_playbook("lb_vip.yml", "--check", "-e", "lb_vip_priority=120",
+                           "-e", "lb_vip_priority_tiebreak=inventory_order")
+    assert rc == 0, out[-3000:]
+
+
+SAMPLER = r"""
+end=$((SECONDS+$1))
+rm -f /opt/colours.stop
+while [ $SECONDS -lt $end ] && [ ! -e /opt/colours.stop ]; do
+    s=$(echo 'show servers state be_demo' | socat -t 2 - unix:/run/haproxy/admin.sock \
+        | awk 'NF > 6 && $1 !~ /^#/ {printf "%s=%s,", $4, $7}')
+    echo "$(date +%s.%N) $s"
+    sleep 0.05
+done
+"""
+
+
+def divergence(samples):
+    """Longest stretch (s) in which the two LBs' latest samples differed; samples: {lb: [(t, state)]}."""
+    events = sorted((t, name, st) for name, rows in samples.items() for t, st in rows)
+    last, since, longest = {}, None, 0.0
+    for t, name, st in events:
+        last[name] = st
+        differ = len(last) == 2 and len(set(last.values())) == 2
+        if differ and since is None:
+            since = t
+        elif not differ and since is not None:
+            longest, since = max(longest, t - since), None
+    return round(longest, 3)
+
+
+def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
+    """Deploy v2 through both LBs; keepalived on the holder stops mid-deploy."""
+    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    holder = holders()[0]
+    for name in LBS:  # each LB samples its own state every 50 ms (same clock: one kernel)
+        subprocess.run(["docker", "exec", "-d", name, "bash", "-c", "(" + SAMPLER + ") > /opt/colours.log",
+                        "sampler", "240"], check=True)
+    deploy = playbook("deploy.yml", "-e", "blue_green_version=v2")
+    time.sleep(3)
+    HOSTS[holder].check_output("systemctl stop keepalived")
+    out = deploy.communicate(timeout=600)[0]
+    assert deploy.returncode == 0, out[-4000:]
+    time.sleep(0.5)
+    samples = {}
+    for name in LBS:
+        HOSTS[name].run("touch /opt/colours.stop")
+        rows = [line.split(" ", 1) for line in HOSTS[name].check_output("cat /opt/colours.log").splitlines()]
+        samples[name] = [(float(r[0]), r[1] if len(r) > 1 else "") for r in rows]
+    assert all(len(v) > 20 for v in samples.values()), dict((n, len(v)) for n, v in samples.items())
+    longest = divergence(samples)
+    record("deploy_lb_divergence", {"longest_divergence_s": longest,
+                                    "samples": dict((n, len(v)) for n, v in samples.items())})
+    # the switch goes to every LB in one parallel step: the backup is never half a deploy behind
+    assert longest <= 1.0, longest
+    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    assert live("lb_ha-lb1") == live("lb_ha-lb2")
+    assert live("lb_ha-lb1") == ("v2", "green")
+    other = [n for n in LBS if n != holder][0]
+    assert holders() == [other]
+    summary = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait().summary()
+    assert summary["failed"] == 0 and all("version=v2" in b for b in summary["bodies"]), summary
+    for name in LBS:
+        assert HOSTS[name].file("/var/lib/haproxy/server-state").exists
+    # the stopped one comes back as backup: nopreempt, no fail-back
+    HOSTS[holder].check_output("systemctl start keepalived")
+    time.sleep(4)
+    assert holders() == [other]
+
+
+def test_failover_when_haproxy_stops():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    summary = measured("haproxy_stopped", lambda: HOSTS[active].check_output("systemctl stop haproxy"))
+    assert summary["holder_after"] == [other]
+    assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
+    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 1, summary
+    assert "seed_fleet_vrrp_state{vrrp_instance=\"demo\",state=\"FAULT\"} 1" in vrrp_state(active)
+    assert "MASTER" in vrrp_state(other)
+    HOSTS[active].check_output("systemctl start haproxy")
+    assert wait_for(lambda: "BACKUP" in vrrp_state(active), 15)
+    assert holders() == [other]
+
+
+def test_failover_when_the_lb_dies():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    summary = measured("lb_killed",
+                       lambda: subprocess.run(["docker", "kill", active], check=True, capture_output=True))
+    assert summary["holder_after"] == [other]
+    assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
+    # VRRPv2 (PASS auth) adverts every second: the peer waits 3 of them + skew (~3.6 s)
+    assert summary["recovery_s"] <= 3 * 1 + 2.5, summary
+    RESULTS["killed"] = active
+
+
+def test_killed_lb_comes_back_without_taking_the_address():
+    back = RESULTS.get("killed")
+    if back is None or running(back):
+        both_up()
+        back = [n for n in LBS if n not in holders()][0]
+        subprocess.run(["docker", "kill", back], check=True, capture_output=True)
+    holder = [n for n in LBS if n != back][0]
+
+    def restart():
+        subprocess.run(["docker", "start", back], check=True, capture_output=True)
+
+    summary = measured("lb_restarted", restart, seconds=20)
+    assert summary["failed"] == 0, summary
+    assert wait_for(lambda: running(back) and HOSTS[back].service("keepalived").is_running, 30)
+    assert wait_for(lambda: "BACKUP" in vrrp_state(back), 30)
+    assert holders() == [holder]
+    # the deploy state file survived on the restarted LB
+    assert live(back) == live(holder)
+    wait_for(lambda: colours(back) == colours(holder), 20)
+    RESULTS["colours_after_restart"] = (colours(back), colours(holder))
+    if colours(back) != colours(holder):
+        # runbook lb-failure.md step 4: make the restarted LB agree before it may take over
+        version, colour = live(holder)
+        rc, out = adhoc(back, "seed.fleet.haproxy_server",
+                        "backend=be_demo switch_to=%s switch_others_state=drain" % colour)
+        assert rc == 0, out[-2000:]
+    assert colours(back) == colours(holder)
+
+
+@pytest.mark.xfail(strict=False, reason="after docker kill + start the LB's HAProxy loads a server-state file "
+                   "older than the last switch (roles/load_balancer state persistence, being reworked)")
+def test_killed_lb_restored_the_live_colour_by_itself():
+    back, holder = RESULTS["colours_after_restart"]
+    assert back == holder
+
+
+def test_planned_switch_over_by_the_runbook_loses_nothing():
+    active = both_up()
+    other = [n for n in LBS if n != active][0]
+    runbook = (PROJECT / "docs" / "runbooks" / "lb-switch-over.md").read_text()
+    assert "playbooks/lb_handover.yml -e lb_handover_from=" in runbook
+
+    def handover():
+        rc, out = run_playbook("lb_handover.yml", "-e", "lb_handover_from=%s" % active)
+        assert rc == 0, out[-3000:]
+
+    summary = measured("planned_switch_over", handover, seconds=16)
+    assert summary["holder_after"] == [other]
+    assert summary["failed"] == 0, summary
+    assert HOSTS[active].service("keepalived").is_running
+
+
+def test_journal_has_the_failover_events():
+    text = "".join(HOSTS[n].check_output("journalctl -t seed-fleet-vrrp --no-pager -q") for n in LBS)
+    assert re.search(r"VRRP INSTANCE demo is now MASTER", text)
+    assert re.search(r"VRRP INSTANCE demo is now FAULT", text)

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) seed.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+name: lb_vip_plan
+short_description: Check and plan the VRRP floating addresses of a group of load balancers
+version_added: 0.1.0
+description:
+  - Takes the load balancers of one group (their address on the VRRP network, that network and their
+    configured priority) and the floating addresses, refuses an ambiguous or unreachable setup, and
+    returns what each host's C(keepalived.conf) needs (effective priority, unicast peers) and the
+    checked floating addresses with their prefix length.
+  - "Refused with an error naming the problem, before anything is written (the C(seed.fleet.lb_vip) role
+    calls it first): two hosts with the same priority when O(tiebreak) is V(none); a priority outside
+    1..254; a floating address outside the network of any host, or equal to a host's own, network or
+    broadcast address; two floating addresses with the same address, name or virtual router id; a missing
+    or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication carries."
+  - With O(tiebreak=inventory_order), hosts of equal priority are separated by inventory order. The
+    earlier host keeps the priority, each next one gets one less (staying below any higher priority).
+author:
+  - seed.fleet maintainers
+options:
+  _input:
+    description:
+      - The load balancers, in inventory order, each a dict with C(name), C(address) (IPv4 on the
+        VRRP network), C(network) (that network as CIDR, e.g. C(172.30.99.0/24)) and C(priority).
+    type: list
+    elements: dict
+    required: true
+  vips:
+    description: The floating addresses, each a dict with C(name), C(address) and C(virtual_router_id).
+    type: list
+    elements: dict
+    required: true
+  secret:
+    description: The VRRP authentication secret (it is checked, never returned).
+    type: str
+    required: true
+  tiebreak:
+    description: What to do with equal priorities.
+    type: str
+    choices: [none, inventory_order]
+    default: none
+"""
+
+EXAMPLES = r"""
+- name: Plan the floating address of two load balancers
+  ansible.builtin.debug:
+    msg: >-
+      {{ [{'name': 'lb1', 'address': '10.0.0.2', 'network': '10.0.0.0/24', 'priority': 150},
+          {'name': 'lb2', 'address': '10.0.0.3', 'network': '10.0.0.0/24', 'priority': 100}]
+         | seed.fleet.lb_vip_plan([{'name': 'web', 'address': '10.0.0.100', 'virtual_router_id': 51}],
+                                  secret='s3cret') }}
+    # -> hosts.lb1 = {priority: 150, address: 10.0.0.2, peers: [10.0.0.3]}, vips[0].prefix = 24
+"""
+
+RETURN = r"""
+_value:
+  description: C(hosts) (name -> C(priority), C(address), C(peers)) and C(vips) (C(name), C(address),
+    C(prefix), C(virtual_router_id)) in the given order.
+  type: dict
+"""
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.collections import is_sequence
+
+_TIEBREAKS = ("none", "inventory_order")
+
+
+def _fail(msg):
+    raise AnsibleFilterError("lb_vip_plan: " + msg)
+
+
+def _int(value, what, low, high):
+    if isinstance(value, bool):
+        _fail("%s must be a whole number in %d..%d, got %r" % (what, low, high, value))
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        _fail("%s must be a whole number in %d..%d, got %r" % (what, low, high, value))
+    if not low <= number <= high:
+        _fail("%s must be in %d..%d, got %d" % (what, low, high, number))
+    return number
+
+
+def _hosts(hosts):
+    if isinstance(hosts, (str, dict)) or not is_sequence(hosts) or not hosts:
+        _fail("the load balancer group is empty or not a list: %r" % (hosts,))
+    out = []
+    for item in hosts:
+        if not isinstance(item, dict) or not item.get("name"):
+            _fail("each host needs a name, address, network and priority: %r" % (item,))
+        name = str(item["name"])
+        try:
+            addr = ipaddress.IPv4Address(str(item.get("address", "")).strip())
+        except ValueError:
+            _fail("host %s: %r is not an IPv4 address (no facts gathered?)" % (name, item.get("address")))
+        try:
+            net = ipaddress.IPv4Network(str(item.get("network", "")).strip(), strict=False)
+        except ValueError:
+            _fail("host %s: %r is not an IPv4 network (CIDR)" % (name, item.get("network")))
+        if addr not in net:
+            _fail("host %s: its address %s is not in its network %s" % (name, addr, net))
+        prio = _int(item.get("priority"), "host %s: priority" % name, 1, 254)
+        out.append({"name": name, "address": addr, "network": net, "priority": prio})
+    names = [h["name"] for h in out]
+    if len(set(names)) != len(names):
+        _fail("a host is listed twice: %s" % ", ".join(names))
+    addresses = [h["address"] for h in out]
+    if len(set(addresses)) != len(addresses):
+        _fail("two hosts have the same address: %s" % ", ".join(str(a) for a in addresses))
+    return out
+
+
+def _priorities(hosts, tiebreak):
+    """Effective priority per host name; equal priorities refused or separated by inventory order."""
+    if tiebreak not in _TIEBREAKS:
+        _fail("tiebreak must be one of %s, got %r" % (", ".join(_TIEBREAKS), tiebreak))
+    by_prio = {}
+    for host in hosts:
+        by_prio.setdefault(host["priority"], []).append(host["name"])
+    clashes = dict((p, n) for p, n in by_prio.items() if len(n) > 1)
+    if clashes and tiebreak == "none":
+        prio = sorted(clashes)[-1]
+        _fail("hosts %s have the same priority %d and no tie-break: give them different priorities "
+              "or set the tie-break to inventory_order" % (" and ".join(clashes[prio]), prio))
+    order = sorted(range(len(hosts)), key=lambda i: (-hosts[i]["priority"], i))
+    result = {}
+    previous = None
+    for i in order:
+        prio = hosts[i]["priority"]
+        if previous is not None and prio >= previous:
+            prio = previous - 1
+        if prio < 1:
+            _fail("the tie-break pushes host %s below priority 1: raise the priorities" % hosts[i]["name"])
+        result[hosts[i]["name"]] = prio
+        previous = prio
+    return result
+
+
+def _vips(vips, hosts):
+    if isinstance(vips, (str, dict)) or not is_sequence(vips) or not vips:
+        _fail("no floating address given (a list of name, address, virtual_router_id)")
+    out = []
+    for item in vips:
+        if not isinstance(item, dict) or not item.get("name"):
+            _fail("each floating address needs a name, address and virtual_router_id: %r" % (item,))
+        name = str(item["name"])
+        try:
+            addr = ipaddress.IPv4Address(str(item.get("address", "")).strip())
+        except ValueError:
+            _fail("floating address %s: %r is not an IPv4 address" % (name, item.get("address")))
+        vrid = _int(item.get("virtual_router_id"), "floating address %s: virtual_router_id" % name, 1, 255)
+        for host in hosts:
+            net = host["network"]
+            if addr not in net:
+                _fail("floating address %s (%s) is outside the network %s of host %s: "
+                      "peers could never take it over" % (name, addr, net, host["name"]))
+            if net.prefixlen < 31 and addr in (net.network_address, net.broadcast_address):
+                _fail("floating address %s (%s) is the network or broadcast address of %s" % (name, addr, net))
+            if addr == host["address"]:
+                _fail("floating address %s (%s) is the own address of host %s" % (name, addr, host["name"]))
+        out.append({"name": name, "address": str(addr), "prefix": hosts[0]["network"].prefixlen,
+                    "virtual_router_id": vrid})
+    for key in ("name", "address", "virtual_router_id"):
+        values = [v[key] for v in out]
+        if len(set(values)) != len(values):
+            _fail("two floating addresses share the same %s: %s" % (key, ", ".join(str(v) for v in values)))
+    return out
+
+
+def lb_vip_plan(hosts, vips, secret=None, tiebreak="none"):
+    """Validated plan (see DOCUMENTATION); raises AnsibleFilterError on bad input."""
+    if secret is None or not isinstance(secret, str) or not secret.strip():
+        _fail("the VRRP secret is missing or empty: set lb_vip_auth_pass (from vault)")
+    if len(secret) > 8:
+        _fail("the VRRP secret is longer than 8 characters: VRRP PASS authentication only carries 8, "
+              "the rest would be silently cut")
+    checked = _hosts(hosts)
+    prios = _priorities(checked, tiebreak)
+    plan_vips = _vips(vips, checked)
+    plan_hosts = {}
+    for host in checked:
+        plan_hosts[host["name"]] = {
+            "priority": prios[host["name"]],
+            "address": str(host["address"]),
+            "peers": [str(h["address"]) for h in checked if h["name"] != host["name"]],
+        }
+    return {"hosts": plan_hosts, "vips": plan_vips}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"lb_vip_plan": lb_vip_plan}
