@@ -110,7 +110,8 @@ def test_module_redacts_everywhere(srv, capsys, status):
     assert rc == (0 if status == 200 else 1)
     for secret in ("s3cr3t-t0ken", "c00kie", "cHJveHk=", "k3y-value", "hunter2"):
         assert secret not in text
-    assert out["invocation"]["module_args"]["headers"]["X-Plain"] == "visible"
+    if "invocation" in out:  # ansible-core < 2.21 returns it from the module itself
+        assert out["invocation"]["module_args"]["headers"]["X-Plain"] == "visible"
     assert out["url"] == srv.url.replace("http://", "http://admin:********@") + "/h"  # pragma: allowlist secret
     sent = dict((k.lower(), v) for k, v in srv.script.seen[0]["headers"].items())
     assert sent["cookie"] == "sid=c00kie" and sent["x-api-key"] == "k3y-value"
@@ -127,7 +128,8 @@ def test_module_redacts_authorization_header(srv, capsys):
 def test_module_url_password_option_is_no_log(srv, capsys):
     rc, out = run_module(capsys, {"url": srv.url, "url_username": "admin", "url_password": "hunter2"})
     assert rc == 0 and "hunter2" not in json.dumps(out)
-    assert out["invocation"]["module_args"]["url_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    if "invocation" in out:  # ansible-core < 2.21 returns it from the module itself
+        assert out["invocation"]["module_args"]["url_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
 def test_module_input_error_redacts_url_password(srv, capsys):
@@ -169,7 +171,8 @@ BAD_INPUT = [
     ("url-ipv6-unclosed", {"url": "http://[::1/"}, "url"),
     ("url-crlf", {"url": "{srv}/x\r\nX-Injected: 1"}, "url"),
     ("url-space", {"url": "{srv}/a b"}, "url"),
-    ("url-nul", {"url": "{srv}/a\x00b"}, "url"),
+    # ansible-core 2.21 refuses a NUL itself, when it logs the invocation, before the module runs.
+    ("url-nul", {"url": "{srv}/a\x00b"}, ("url", "embedded null character")),
     ("url-bad-idna", {"url": "http://\u2603\u2603..example/"}, "url"),
     ("method-delete", {"url": "{srv}", "method": "DELETE"}, "method"),
     ("method-post", {"url": "{srv}", "method": "post"}, "method"),
@@ -236,7 +239,7 @@ def test_adversarial_bad_input(srv, capsys, args, option):
     took = time.monotonic() - started
     assert rc == 1 and out["failed"] is True, out
     assert "exception" not in out and "Traceback" not in out["msg"]
-    assert option in out["msg"], out["msg"]
+    assert any(o in out["msg"] for o in (option if isinstance(option, tuple) else (option,))), out["msg"]
     assert "hunter2" not in json.dumps(out)
     assert took < 2.0
     assert srv.script.seen == []
