@@ -16,9 +16,9 @@ description:
   - When O(_input) (the role's C(*_sources) variable) is not empty, its entries are used. Each entry is an
     IPv4/IPv6 address or CIDR, an inventory host name (its address, see below) or a DNS name that resolves on the
     controller (every address it resolves to, as a host route).
-  - When O(_input) is empty, the sources are derived from the inventory: the addresses of the O(hosts) (for example
+  - When O(_input) is empty, the sources are derived from the inventory, from the addresses of the O(hosts) (for example
     the C(monitoring) group for exporters). No hosts gives an empty list.
-  - An empty result means B(nobody): the caller drops the rule, so the port stays closed. An empty list never means
+  - An empty result means B(nobody); the caller drops the rule, so the port stays closed. An empty list never means
     "anyone"; to open a port to everyone, say so with C(0.0.0.0/0) and C(::/0).
   - The address of an inventory host is, in order, C(ansible_facts.default_ipv4.address) and
     C(ansible_facts.default_ipv6.address) (facts gathered in this run), else C(ansible_host) when it is an IP
