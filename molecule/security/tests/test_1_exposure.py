@@ -8,7 +8,9 @@ baseline accepts.
 """
 import hashlib
 import re
+import subprocess
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import APP, FLEET, GROUPS, LB, MON, OUTSIDER, SCENARIO, host, playbook
@@ -23,7 +25,6 @@ TABLE = {
 }
 SOURCES = [OUTSIDER, MON, LB]
 PAIRS = [(s, t) for s in SOURCES for t in FLEET if s != t]
-SCANNED = {}
 
 
 def listening(target):
@@ -49,27 +50,36 @@ def expected(source, target):
 
 def scan(source, target_addr):
     """Every TCP port (1-65535), connect scan: open ports as nmap sees them from source."""
-    out = host(source).check_output(
-        "nmap -sT -Pn -n -p 1-65535 -T4 --min-rate 4000 --max-retries 1 --host-timeout 240s -oX - %s" % target_addr)
+    out = subprocess.run(
+        ["docker", "exec", source, "nmap", "-sT", "-Pn", "-n", "-p", "1-65535", "-T4", "--min-rate", "4000",
+         "--max-retries", "1", "--host-timeout", "300s", "-oX", "-", target_addr],
+        capture_output=True, text=True, check=True, timeout=400).stdout
     root = ET.fromstring(out)
     ports = root.findall(".//port")
     opened = {int(p.get("portid")) for p in ports if p.find("state").get("state") == "open"}
     return opened
 
 
+@pytest.fixture(scope="module")
+def scans(addresses):
+    """All (source, target) scans at once: each source scans its targets in parallel."""
+    with ThreadPoolExecutor(max_workers=len(PAIRS)) as pool:
+        futures = {pair: pool.submit(scan, pair[0], addresses[pair[1]]) for pair in PAIRS}
+        return {pair: f.result() for pair, f in futures.items()}
+
+
 @pytest.mark.parametrize(("source", "target"), PAIRS)
-def test_open_ports_are_the_table(source, target, addresses):
-    got = scan(source, addresses[target])
+def test_open_ports_are_the_table(source, target, scans):
+    got = scans[(source, target)]
     want = expected(source, target)
-    SCANNED[(source, target)] = sorted(got)
     assert got == want, (
         "%s -> %s: open %s, table says %s (extra: %s, missing: %s)"
         % (source, target, sorted(got), sorted(want), sorted(got - want), sorted(want - got)))
 
 
-def test_the_outsider_reaches_only_public_ports(addresses):
+def test_the_outsider_reaches_only_public_ports(scans):
     """The summary an operator wants: from an address no inventory names, only SSH and the app's frontend."""
-    reach = {t: set(SCANNED.get((OUTSIDER, t), scan(OUTSIDER, addresses[t]))) for t in FLEET}
+    reach = {t: scans[(OUTSIDER, t)] for t in FLEET}
     assert reach[LB] - {22} == {80}, reach
     assert reach[APP] - {22} == set(), reach
     assert reach[MON] - {22} == set(), reach
@@ -78,9 +88,9 @@ def test_the_outsider_reaches_only_public_ports(addresses):
 @pytest.mark.parametrize("bad", ["10.20.0.0/33", "no-such-host.invalid"])
 def test_bad_sources_fail_before_any_firewall_change(bad):
     app = host(APP)
-    before = hashlib.sha256(app.check_output("nft list ruleset").encode()).hexdigest()
+    before = hashlib.sha256(app.check_output("nft -s list ruleset; cat /etc/nftables.d/*.nft").encode()).hexdigest()
     rc, out = playbook(SCENARIO / "tests" / "agent_firewall.yml", "-e", '{"monitoring_agent_firewall_sources": ["%s"]}' % bad)
     assert rc != 0, out[-2000:]
     assert "monitoring_agent_firewall_sources[0]" in out and bad in out, out[-2000:]
-    after = hashlib.sha256(app.check_output("nft list ruleset").encode()).hexdigest()
+    after = hashlib.sha256(app.check_output("nft -s list ruleset; cat /etc/nftables.d/*.nft").encode()).hexdigest()
     assert before == after
