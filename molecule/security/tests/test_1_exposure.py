@@ -1,0 +1,96 @@
+"""Closed unless opened, seen from the network: nmap from three places against every fleet host.
+
+The expected open ports are docs/security.md's exposure table (TABLE below, same rows),
+limited to the ports something listens on at the target: a port open that the table does
+not give to that source fails the test, and so does a table port that is closed.
+A host scanning itself is left out: traffic to its own address goes over loopback, which
+baseline accepts.
+"""
+import hashlib
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import APP, FLEET, GROUPS, LB, MON, OUTSIDER, SCENARIO, host, playbook
+
+ANY = "any"
+# docs/security.md, "Exposure table (defaults)": port -> who may connect (groups) per target role.
+TABLE = {
+    LB: {22: ANY, 80: ANY, 8405: {"monitoring"}, 9100: {"monitoring"}},
+    APP: {22: ANY, 9100: {"monitoring"}, 8081: {"lb"}, 8082: {"lb"}},
+    MON: {22: ANY, 9100: {"monitoring"}, 9090: {"monitoring"}, 9093: {"monitoring"}, 9115: {"monitoring"},
+          19532: {"fleet"}},
+}
+SOURCES = [OUTSIDER, MON, LB]
+PAIRS = [(s, t) for s in SOURCES for t in FLEET if s != t]
+
+
+def listening(target):
+    """TCP ports with a listener on the target (any address but loopback), plus Docker-published ports."""
+    h = host(target)
+    ports = set()
+    for line in h.check_output("ss -Htln").splitlines():
+        local = line.split()[3]
+        addr, port = local.rsplit(":", 1)
+        if addr.startswith("127.") or addr in ("[::1]",) or addr.startswith("[::ffff:127."):
+            continue
+        ports.add(int(port))
+    if target == APP:
+        out = h.run("docker ps --format '{{.Ports}}'").stdout
+        ports |= {int(p) for p in re.findall(r":(\d+)->", out)}
+    return ports
+
+
+def expected(source, target):
+    allowed = {p for p, who in TABLE[target].items() if who == ANY or GROUPS[source] & who}
+    return allowed & listening(target)
+
+
+def scan(source, target_addr):
+    """Every TCP port (1-65535), connect scan: open ports as nmap sees them from source."""
+    out = subprocess.run(
+        ["docker", "exec", source, "nmap", "-sT", "-Pn", "-n", "-p", "1-65535", "-T4", "--min-rate", "4000",
+         "--max-retries", "1", "--host-timeout", "300s", "-oX", "-", target_addr],
+        capture_output=True, text=True, check=True, timeout=400).stdout
+    root = ET.fromstring(out)
+    ports = root.findall(".//port")
+    opened = {int(p.get("portid")) for p in ports if p.find("state").get("state") == "open"}
+    return opened
+
+
+@pytest.fixture(scope="module")
+def scans(addresses):
+    """All (source, target) scans at once: each source scans its targets in parallel."""
+    with ThreadPoolExecutor(max_workers=len(PAIRS)) as pool:
+        futures = {pair: pool.submit(scan, pair[0], addresses[pair[1]]) for pair in PAIRS}
+        return {pair: f.result() for pair, f in futures.items()}
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS)
+def test_open_ports_are_the_table(source, target, scans):
+    got = scans[(source, target)]
+    want = expected(source, target)
+    assert got == want, (
+        "%s -> %s: open %s, table says %s (extra: %s, missing: %s)"
+        % (source, target, sorted(got), sorted(want), sorted(got - want), sorted(want - got)))
+
+
+def test_the_outsider_reaches_only_public_ports(scans):
+    """The summary an operator wants: from an address no inventory names, only SSH and the app's frontend."""
+    reach = {t: scans[(OUTSIDER, t)] for t in FLEET}
+    assert reach[LB] - {22} == {80}, reach
+    assert reach[APP] - {22} == set(), reach
+    assert reach[MON] - {22} == set(), reach
+
+
+@pytest.mark.parametrize("bad", ["10.20.0.0/33", "no-such-host.invalid"])
+def test_bad_sources_fail_before_any_firewall_change(bad):
+    app = host(APP)
+    before = hashlib.sha256(app.check_output("nft -s list ruleset; cat /etc/nftables.d/*.nft").encode()).hexdigest()
+    rc, out = playbook(SCENARIO / "tests" / "agent_firewall.yml", "-e", '{"monitoring_agent_firewall_sources": ["%s"]}' % bad)
+    assert rc != 0, out[-2000:]
+    assert "monitoring_agent_firewall_sources[0]" in out and bad in out, out[-2000:]
+    after = hashlib.sha256(app.check_output("nft -s list ruleset; cat /etc/nftables.d/*.nft").encode()).hexdigest()
+    assert before == after
