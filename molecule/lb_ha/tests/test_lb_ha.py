@@ -290,9 +290,8 @@ def test_killed_lb_comes_back_without_taking_the_address():
     assert colours(back) == colours(holder)
 
 
-@pytest.mark.xfail(strict=False, reason="after docker kill + start the LB's HAProxy loads a server-state file "
-                   "older than the last switch (roles/load_balancer state persistence, being reworked)")
 def test_killed_lb_restored_the_live_colour_by_itself():
+    """The switch is persisted when it is confirmed: a hard-killed LB restarts on the live colour."""
     back, holder = RESULTS["colours_after_restart"]
     assert back == holder
 
