@@ -14,7 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import testinfra
 import vip_load
 
