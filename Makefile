@@ -24,7 +24,7 @@ help:
 
 # Debian packages the tooling needs on the machine that runs it (root, Debian family).
 deps:
-	@bash tests/images/host-deps.sh
+	@bash lab/images/host-deps.sh
 
 $(BIN)/.stamp: requirements/controller.txt requirements/constraints.txt tests/lib/newest-python.sh tests/lib/vendor_collection.py
 	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -50,22 +50,22 @@ venv: $(BIN)/.stamp $(COLLECTION_LINK)
 venv-oldest: $(VENV_OLDEST)/.stamp $(COLLECTION_LINK)
 
 docker: deps
-	@bash tests/images/ensure-docker.sh
+	@bash lab/images/ensure-docker.sh
 
 images: docker
-	@$(PYTHON) tests/images/build.py
+	@$(PYTHON) lab/images/build.py
 
 lab: venv images
-	@bash tests/lab/lab.sh up
+	@bash lab/lab.sh up
 
 lab-down: venv
-	@bash tests/lab/lab.sh down
+	@bash lab/lab.sh down
 
 lab-deploy: venv
-	@bash tests/lab/lab.sh deploy $(VERSION)
+	@bash lab/lab.sh deploy $(VERSION)
 
 lab-rollback: venv
-	@bash tests/lab/lab.sh rollback
+	@bash lab/lab.sh rollback
 
 test: venv venv-oldest images
 	@$(BIN)/python tests/run_all.py
@@ -87,7 +87,7 @@ ee-context: venv
 	@$(BIN)/ansible-builder create -f execution-environment.yml -c .cache/ee-context
 
 ee: venv images
-	@bash tests/checks/ee_local_build.sh $(EE_TAG)
+	@bash tools/ee_local_build.sh $(EE_TAG)
 
 molecule: venv images
 	@STAGES=molecule SCENARIOS=$(SCENARIO) $(BIN)/python tests/run_all.py

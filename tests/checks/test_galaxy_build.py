@@ -36,7 +36,7 @@ IMPORTER_VENV = REPO / ".cache" / "tools" / "galaxy-importer"
 # galaxy-importer 0.4.44 requires attrs<24; everything else comes from our pins.
 IMPORTER_OVERRIDES = {"attrs": "23.2.0"}
 # Must never reach Galaxy users.
-FORBIDDEN = re.compile(r"^(\.venv|\.cache|\.lab|\.git|\.github|molecule|tests|benchmarks|requirements)(/|$)")
+FORBIDDEN = re.compile(r"^(\.venv|\.cache|\.lab|\.git|\.github|molecule|tests|lab|tools|benchmarks|requirements)(/|$)")
 
 
 def _run(cmd, cwd, env, timeout=180):

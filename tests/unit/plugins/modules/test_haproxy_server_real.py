@@ -5,7 +5,7 @@ Each test starts ``haproxy -W`` on 127.0.0.1 in a temporary directory, with TCP 
 own as the colours, and runs the module against it: a switch, a drain with a live session,
 tracked (IMAINT) and unresolved (RMAINT) servers, and persistence across a reload (USR2 after
 the role's save-state command) and a crash (kill -9 of master and workers, fix-ports, start).
-Skipped only where the haproxy binary is not installed (tests/images/host-deps.sh installs it).
+Skipped only where the haproxy binary is not installed (lab/images/host-deps.sh installs it).
 """
 from __future__ import annotations
 

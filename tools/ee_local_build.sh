@@ -5,12 +5,12 @@
 # and the collections from local sources (our built tarball, the dependencies from the
 # venv's pinned `ansible` package) installed with --offline.
 #
-#   bash tests/checks/ee_local_build.sh [TAG]     (default seed-fleet/ee:local)
+#   bash tools/ee_local_build.sh [TAG]     (default seed-fleet/ee:local)
 #
 # Needs: docker, the seed-fleet/bookworm image (make images), Debian mirror and PyPI
 # reachable from containers. Not part of make test (a few minutes of CPU).
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 TAG=${1:-seed-fleet/ee:local}
 BIN="$REPO/.venv/bin"
 # bookworm's python3 is 3.11: the newest ansible-core (2.21, Python >= 3.12) does not run

@@ -2,7 +2,7 @@
 # The lab's entry points, called by `make lab`, `make lab-down`, `make lab-deploy`
 # and `make lab-rollback`. Assumes the venv is built and on PATH (the Makefile does it).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 export ANSIBLE_CONFIG=$PWD/ansible.cfg ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-1}
 INV=inventories/lab
 
@@ -27,12 +27,12 @@ TXT
 
 case "${1:-up}" in
   up)
-    ansible-playbook tests/lab/up.yml
+    ansible-playbook lab/up.yml
     ansible-playbook -i "$INV" playbooks/site.yml
     summary
     ;;
   down)
-    ansible-playbook tests/lab/down.yml
+    ansible-playbook lab/down.yml
     rm -rf .lab
     ;;
   deploy)
