@@ -78,7 +78,7 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
                       and steady[0] <= r["start"] < steady[1] and not failed(r)] for m in ("ka", "close")}
     result["steady_quiet_start"] = {m: {"requests": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
                                     for m, v in fast_quiet.items()}
-    for op in ops:  # switch moments and the old colour's last answers
+    for op in ops:  # switch moments and the old color's last answers
         win = [r for r in rows if op["t_start"] <= r["start"] <= op["t_end"] + 2.5]
         op["requests"] = win
         new = [r["start"] for r in win if r["version"] == op["to_version"]]
@@ -173,12 +173,12 @@ def main() -> int:
                             "from_version": last.get("from_version"), "to_version": last.get("version"),
                             "switch_started": last.get("switch_started", t0), "switch_seconds": last.get("switch_seconds")})
                 time.sleep(3)
-        colours = ["green", "blue"]
+        colors = ["green", "blue"]
         n = 0
         for mode in ("reload", "restart"):
             for _i in range(args.diy):
                 n += 1
-                to, frm = colours[(n - 1) % 2], colours[n % 2]
+                to, frm = colors[(n - 1) % 2], colors[n % 2]
                 version = f"d{n}"
                 say(f"diy-{mode} {version} -> {to}")
                 rc, t0, t1 = play("-i", str(INV), str(HERE / "diy.yml"), "-e", f"diy_to={to}", "-e", f"diy_from={frm}",

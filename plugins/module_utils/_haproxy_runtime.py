@@ -493,7 +493,7 @@ class Plan:
         self.actions = []
         self.targets = []  # servers this call is about (for diff and wait_drained)
         self.quiet = []  # servers that should end drained/in maint
-        self.rising = []  # switch: the new colour's servers, confirmed ready before anything is drained
+        self.rising = []  # switch: the new color's servers, confirmed ready before anything is drained
         self.done = 0  # commands that HAProxy accepted
 
     @property
@@ -554,37 +554,37 @@ class Plan:
         return plan
 
     @classmethod
-    def for_switch(cls, backend, servers, colour, others_state="drain", exclude=None):
-        if not colour or not re.match(r"^[A-Za-z0-9]+$", colour):
-            raise PlanError("switch_to must be a colour name (letters and digits), got %r" % (colour,))
+    def for_switch(cls, backend, servers, color, others_state="drain", exclude=None):
+        if not color or not re.match(r"^[A-Za-z0-9]+$", color):
+            raise PlanError("switch_to must be a color name (letters and digits), got %r" % (color,))
         if others_state not in ("drain", "maint"):
             raise PlanError("switch_others_state must be drain or maint, got %r" % (others_state,))
-        suffix = "_" + colour
+        suffix = "_" + color
         exclude = set(exclude or [])
         unknown = sorted(exclude - set(servers))
         if unknown:
-            raise NotFoundError("switch %s to %s" % (backend, colour),
+            raise NotFoundError("switch %s to %s" % (backend, color),
                                 "switch_exclude names no server of backend '%s': %s (servers: %s)."
                                 % (backend, ", ".join(unknown), ", ".join(sorted(servers)) or "none"))
-        coloured = sorted(name for name in servers if name.endswith(suffix))
-        targets = [name for name in coloured if name not in exclude]
-        # Excluded servers of the target colour go to maint: they must not take traffic.
-        excluded = [name for name in coloured if name in exclude]
+        colored = sorted(name for name in servers if name.endswith(suffix))
+        targets = [name for name in colored if name not in exclude]
+        # Excluded servers of the target color go to maint: they must not take traffic.
+        excluded = [name for name in colored if name in exclude]
         others = sorted(name for name in servers if not name.endswith(suffix))
-        if not coloured:
-            raise NotFoundError("switch %s to %s" % (backend, colour),
+        if not colored:
+            raise NotFoundError("switch %s to %s" % (backend, color),
                                 "No server named '*%s' in backend '%s' (servers: %s)."
                                 % (suffix, backend, ", ".join(sorted(servers)) or "none"))
         if not targets:
-            raise PlanError("switch_exclude leaves no server of colour %s in backend %s to switch to"
-                            % (colour, backend))
-        # The new colour must be able to serve before the old one is drained: refuse up front.
+            raise PlanError("switch_exclude leaves no server of color %s in backend %s to switch to"
+                            % (color, backend))
+        # The new color must be able to serve before the old one is drained: refuse up front.
         _refuse_blocked(backend, targets, servers, "; nothing was changed: fix it or leave it out with switch_exclude")
         plan = cls(backend, servers)
         plan.targets = targets + excluded + others
         plan.quiet = excluded + others
         plan.rising = targets
-        # Target colour first: the backend never has fewer ready servers than before.
+        # Target color first: the backend never has fewer ready servers than before.
         for name in targets:
             if servers[name]["state"] != "ready":
                 plan.actions.append((name, "state", servers[name]["state"], "ready"))
@@ -789,7 +789,7 @@ def enact(result, plan, request, client, clock=None, sleep=None):
     except (RuntimeAPIError, PlanError) as exc:
         error = str(exc)
     # Persist whatever the runtime now holds, even after a partial failure, so a reload or
-    # restart does not bring back another colour; nothing was sent after a refusal at the
+    # restart does not bring back another color; nothing was sent after a refusal at the
     # first command, so the file is left alone then.
     if error is None or plan.done:
         error = persist(result, plan, request, client) or error

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: haproxy_server
-short_description: Set HAProxy server state, weight and address, or switch a backend between colours
+short_description: Set HAProxy server state, weight and address, or switch a backend between colors
 version_added: 0.1.0
 description:
   - Talks to HAProxy's runtime API (unix socket or TCP) and reads the backend's servers first; only what
@@ -20,17 +20,17 @@ description:
     C(ready) first, then every other server into O(switch_others_state). The backend never has fewer
     ready servers during the switch than before it."
   - "Before anything is sent the module refuses a change that cannot take: a server to put V(ready) (one
-    server, or every server of the O(switch_to) colour that is not in O(switch_exclude)) that is in
+    server, or every server of the O(switch_to) color that is not in O(switch_exclude)) that is in
     maintenance for a reason C(set server ... state ready) does not clear: it tracks a server in
     maintenance (C(IMAINT)/C(IDRAIN)), or its address did not resolve (C(RMAINT), for example
     C(init-addr libc,none) with a name that does not resolve), or a hostname change (C(HMAINT)).
     A port change without O(address) on a server that has no address is refused too."
-  - "A switch puts the new colour ready first, reads it back, and only then drains the old colour: if
-    HAProxy does not report the new colour ready, the task fails with the old colour still serving."
+  - "A switch puts the new color ready first, reads it back, and only then drains the old color: if
+    HAProxy does not report the new color ready, the task fails with the old color still serving."
   - Every call that asks for a state (not a pure read, not check mode) leaves O(state_file) restoring what
     the runtime holds (C(show servers state), ports taken from O(config_file)); the file is rewritten when
     it differs, also when the runtime was changed by someone else (for example commands sent with
-    C(socat)), so a reload or a restart after a crash keeps the colour users are on.
+    C(socat)), so a reload or a restart after a crash keeps the color users are on.
   - O(wait_drained=true) waits until servers put into drain or maint have no sessions left.
   - Nothing is sent when the input is invalid, the socket is missing, not writable or not at C(level admin)
     (C(show cli level)), the backend or a server does not exist, or O(state_file) cannot be written.
@@ -67,22 +67,22 @@ options:
     type: int
   switch_to:
     description:
-      - Colour to move O(backend) to, for example V(green); servers are matched by the name suffix
-        C(_<colour>) (seed.fleet.load_balancer names them C(<host>_blue) and C(<host>_green)).
-      - Fails without changing anything when no server carries that colour.
+      - Color to move O(backend) to, for example V(green); servers are matched by the name suffix
+        C(_<color>) (seed.fleet.load_balancer names them C(<host>_blue) and C(<host>_green)).
+      - Fails without changing anything when no server carries that color.
     type: str
   switch_exclude:
     description:
-      - Servers of the O(switch_to) colour to leave out of the switch, for example instances that failed
+      - Servers of the O(switch_to) color to leave out of the switch, for example instances that failed
         their health gate or whose host is gone. They are put into V(maint) (never V(ready)).
       - Fails without changing anything when a name is not a server of O(backend), or when nothing of the
-        colour would be left to switch to.
+        color would be left to switch to.
       - Only with O(switch_to).
     type: list
     elements: str
   switch_others_state:
     description:
-      - State for the servers that are not of the O(switch_to) colour.
+      - State for the servers that are not of the O(switch_to) color.
       - With V(drain), servers already in V(maint) stay there (they already take no traffic).
     type: str
     choices: [drain, maint]
@@ -129,7 +129,7 @@ attributes:
     support: full
     description: Server-level before and after (state, weight, address, port) of the servers the task is about.
 notes:
-  - Gate a switch on the new colour's health first (for example with M(seed.fleet.http_check)); the module
+  - Gate a switch on the new color's health first (for example with M(seed.fleet.http_check)); the module
     does not wait for health checks of servers it puts into V(ready).
   - When HAProxy accepts a command but does not report what was asked afterwards, the task fails naming the
     server and what HAProxy reports.

@@ -9,7 +9,7 @@ GET /version   -> JSON {app, version, color, healthy, uptime}
 Environment:
   APP_PORT (8080)                   port to listen on
   APP_VERSION / SEED_FLEET_VERSION  version shown (APP_VERSION wins)
-  APP_COLOR / SEED_FLEET_COLOR      colour shown
+  APP_COLOR / SEED_FLEET_COLOR      color shown
   APP_UNHEALTHY=1                   /healthz answers 503 from the start
   APP_UNHEALTHY_AFTER=N             /healthz turns 503 (and / turns 500) N seconds after start
   APP_CRASH_AFTER=N                 the process exits (status 1) N seconds after start

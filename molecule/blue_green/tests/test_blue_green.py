@@ -2,7 +2,7 @@
 v1 live (converge) -> deploy v2 -> LB crash (kill -9) keeps v2 -> rollback -> unhealthy v3 blocked ->
 v4 failing after the switch rolled back automatically -> repeated deploy changed=0 ->
 batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fail_percentage)
--> v6 whose previous colour is retired after 2 s -> a rollback that must redeploy v5.
+-> v6 whose previous color is retired after 2 s -> a rollback that must redeploy v5.
 
 The tests run in file order and build on each other (one deploy history).
 Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
@@ -156,7 +156,7 @@ def test_deploy_v2_moves_traffic_and_keeps_v1_warm():
     assert {r[2] for r in res} == {"v1", "v2"}
     st = state()
     assert st["live"]["version"] == "v2" and st["previous"]["version"] == "v1"
-    for app in APPS:  # old colour warm: running, healthy
+    for app in APPS:  # old color warm: running, healthy
         assert app.check_output("docker inspect -f '{{.State.Health.Status}}' demo-blue") == "healthy"
         assert app.run("systemctl is-active seed-fleet-demo-retire-blue.timer").stdout.strip() == "active"
     status = server_status()
@@ -169,7 +169,7 @@ def test_deploy_v2_moves_traffic_and_keeps_v1_warm():
     assert all(preview[s + "_blue"] == "MAINT" for s in SERVERS), preview
 
 
-def test_lb_crash_after_the_deploy_comes_back_on_the_deployed_colour():
+def test_lb_crash_after_the_deploy_comes_back_on_the_deployed_color():
     # kill -9 of HAProxy's master and workers: no ExecStop/ExecReload hook can save the state,
     # so only the state file the switch's confirm call wrote brings green (v2) back.
     master = LB.check_output("systemctl show -p MainPID --value haproxy").strip()
@@ -219,7 +219,7 @@ def test_unhealthy_version_is_blocked():
     assert last["version"] == "v3" and last["result"] == "blocked"
     assert state()["live"]["version"] == "v1"
     for app in APPS:
-        assert app.run("docker inspect demo-green").rc != 0  # failed colour removed
+        assert app.run("docker inspect demo-green").rc != 0  # failed color removed
     status = server_status()
     assert all(status[s + "_green"] == "MAINT" for s in SERVERS), status
 
@@ -252,7 +252,7 @@ def test_repeated_deploy_changes_nothing():
 
 
 class PortBlocker:
-    """Occupy a host port on app2 so that Docker cannot publish the idle colour there:
+    """Occupy a host port on app2 so that Docker cannot publish the idle color there:
     the host 'fails' in the middle of a deploy, the way a broken host does."""
 
     def __init__(self, port):
@@ -278,7 +278,7 @@ def test_batched_deploy_stops_when_a_later_batch_fails():
         rc, out = playbook("deploy.yml", "-e", "blue_green_version=v5", "-e", "blue_green_serial=1")
     assert rc != 0
     assert "health gate failed, traffic not moved: 1 of 2 app host(s) failed" in out, out[-3000:]
-    assert re.search(r"blue_green-app2: Start the idle colour[^;]*(address already in use|port is already allocated)", out), \
+    assert re.search(r"blue_green-app2: Start the idle color[^;]*(address already in use|port is already allocated)", out), \
         out[-3000:]
     assert_all("v1", "blue")
     res = probe.results()
@@ -315,7 +315,7 @@ def test_batched_deploy_leaves_a_failed_host_out():
     assert APPS[1].run("docker inspect demo-green").rc != 0
 
 
-def test_cold_rollback_redeploys_once_the_previous_colour_is_retired():
+def test_cold_rollback_redeploys_once_the_previous_color_is_retired():
     # v6 with a 2-second keep-warm: the timer stops v5 (green), so a rollback
     # cannot switch back and redeploys v5 through the whole flow instead.
     rc, out = playbook("deploy.yml", "-e", "blue_green_version=v6", "-e", "blue_green_keep_previous_seconds=2")

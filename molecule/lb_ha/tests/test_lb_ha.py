@@ -1,6 +1,6 @@
 """Two HAProxy hosts behind one floating address (seed.fleet.lb_vip), in order:
 one holder, bad input refused, a deploy with a failover in the middle (both LBs keep one
-colour), then failovers under a bounded load sent from this machine to the floating
+color), then failovers under a bounded load sent from this machine to the floating
 address on the scenario's own network: HAProxy stopped, LB killed, killed LB back (no
 fail-back), planned switch-over by the runbook's playbook. Each measurement is printed
 as JSON (pytest -s) and appended to $LB_HA_RESULTS when set.
@@ -79,7 +79,7 @@ def vrrp_state(name):
     return HOSTS[name].check_output("cat %s" % TEXTFILE)
 
 
-def colours(name):
+def colors(name):
     """be_demo servers and their admin state on one LB (what the switch writes)."""
     out = HOSTS[name].check_output("echo 'show servers state be_demo' | socat -t 2 - unix:/run/haproxy/admin.sock")
     rows = [line.split() for line in out.splitlines()[2:] if line.strip() and not line.startswith("#")]
@@ -87,7 +87,7 @@ def colours(name):
 
 
 def live(name):
-    """The live deploy as the LB's state file says (version and colour)."""
+    """The live deploy as the LB's state file says (version and color)."""
     state = json.loads(HOSTS[name].check_output("cat /var/lib/seed-fleet/demo/state.json"))["live"]
     return state["version"], state["color"]
 
@@ -172,8 +172,8 @@ def test_bad_input_is_refused_before_anything_is_written():
 
 SAMPLER = r"""
 end=$((SECONDS+$1))
-rm -f /opt/colours.stop
-while [ $SECONDS -lt $end ] && [ ! -e /opt/colours.stop ]; do
+rm -f /opt/colors.stop
+while [ $SECONDS -lt $end ] && [ ! -e /opt/colors.stop ]; do
     s=$(echo 'show servers state be_demo' | socat -t 2 - unix:/run/haproxy/admin.sock \
         | awk 'NF > 6 && $1 !~ /^#/ {printf "%s=%s,", $4, $7}')
     echo "$(date +%s.%N) $s"
@@ -196,12 +196,12 @@ def divergence(samples):
     return round(longest, 3)
 
 
-def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
+def test_deploy_with_a_failover_in_the_middle_keeps_one_color():
     """Deploy v2 through both LBs; keepalived on the holder stops mid-deploy."""
-    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    assert colors("lb_ha-lb1") == colors("lb_ha-lb2")
     holder = holders()[0]
     for name in LBS:  # each LB samples its own state every 50 ms (same clock: one kernel)
-        subprocess.run(["docker", "exec", "-d", name, "bash", "-c", "(" + SAMPLER + ") > /opt/colours.log",
+        subprocess.run(["docker", "exec", "-d", name, "bash", "-c", "(" + SAMPLER + ") > /opt/colors.log",
                         "sampler", "240"], check=True)
     deploy = playbook("deploy.yml", "-e", "blue_green_version=v2")
     time.sleep(3)
@@ -211,8 +211,8 @@ def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
     time.sleep(0.5)
     samples = {}
     for name in LBS:
-        HOSTS[name].run("touch /opt/colours.stop")
-        rows = [line.split(" ", 1) for line in HOSTS[name].check_output("cat /opt/colours.log").splitlines()]
+        HOSTS[name].run("touch /opt/colors.stop")
+        rows = [line.split(" ", 1) for line in HOSTS[name].check_output("cat /opt/colors.log").splitlines()]
         samples[name] = [(float(r[0]), r[1] if len(r) > 1 else "") for r in rows]
     assert all(len(v) > 20 for v in samples.values()), dict((n, len(v)) for n, v in samples.items())
     longest = divergence(samples)
@@ -220,7 +220,7 @@ def test_deploy_with_a_failover_in_the_middle_keeps_one_colour():
                                     "samples": dict((n, len(v)) for n, v in samples.items())})
     # the switch goes to every LB in one parallel step: the backup is never half a deploy behind
     assert longest <= 1.0, longest
-    assert colours("lb_ha-lb1") == colours("lb_ha-lb2")
+    assert colors("lb_ha-lb1") == colors("lb_ha-lb2")
     assert live("lb_ha-lb1") == live("lb_ha-lb2")
     assert live("lb_ha-lb1") == ("v2", "green")
     other = [n for n in LBS if n != holder][0]
@@ -279,20 +279,20 @@ def test_killed_lb_comes_back_without_taking_the_address():
     assert holders() == [holder]
     # the deploy state file survived on the restarted LB
     assert live(back) == live(holder)
-    wait_for(lambda: colours(back) == colours(holder), 20)
-    RESULTS["colours_after_restart"] = (colours(back), colours(holder))
-    if colours(back) != colours(holder):
+    wait_for(lambda: colors(back) == colors(holder), 20)
+    RESULTS["colors_after_restart"] = (colors(back), colors(holder))
+    if colors(back) != colors(holder):
         # runbook lb-failure.md step 4: make the restarted LB agree before it may take over
-        version, colour = live(holder)
+        version, color = live(holder)
         rc, out = adhoc(back, "seed.fleet.haproxy_server",
-                        "backend=be_demo switch_to=%s switch_others_state=drain" % colour)
+                        "backend=be_demo switch_to=%s switch_others_state=drain" % color)
         assert rc == 0, out[-2000:]
-    assert colours(back) == colours(holder)
+    assert colors(back) == colors(holder)
 
 
-def test_killed_lb_restored_the_live_colour_by_itself():
-    """The switch is persisted when it is confirmed: a hard-killed LB restarts on the live colour."""
-    back, holder = RESULTS["colours_after_restart"]
+def test_killed_lb_restored_the_live_color_by_itself():
+    """The switch is persisted when it is confirmed: a hard-killed LB restarts on the live color."""
+    back, holder = RESULTS["colors_after_restart"]
     assert back == holder
 
 

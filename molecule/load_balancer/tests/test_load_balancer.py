@@ -18,7 +18,7 @@ def server_states(host, backend):
     return {r[3]: int(r[6]) for r in rows}
 
 
-def colours(host, count=30, url="http://127.0.0.1/", extra=""):
+def colors(host, count=30, url="http://127.0.0.1/", extra=""):
     out = host.check_output(
         "for i in $(seq %d); do curl -s -m 2 %s %s; done" % (count, extra, url))
     return out.split()
@@ -54,7 +54,7 @@ def reload_haproxy(host, timeout=15):
 
 
 def demo(host, count=30):
-    return colours(host, count, extra="-H 'Host: demo.example'")
+    return colors(host, count, extra="-H 'Host: demo.example'")
 
 
 def test_haproxy_runs_master_worker(host):
@@ -73,17 +73,17 @@ def test_runtime_socket_is_admin_and_root_only(host):
     assert "HAProxy" in host.check_output("echo 'show info' | socat -t 5 - TCP:127.0.0.1:9999")
 
 
-def test_traffic_goes_only_to_the_ready_colour(host):
+def test_traffic_goes_only_to_the_ready_color(host):
     assert set(demo(host)) == {"green"}
     # api was not switched: still blue only, routed by path on the same port
-    assert set(colours(host, 20, url="http://127.0.0.1/api/x")) == {"blue"}
+    assert set(colors(host, 20, url="http://127.0.0.1/api/x")) == {"blue"}
     states = server_states(host, "be_demo")
     assert states["load_balancer-lb1_green"] & 0x01 == 0
     assert states["load_balancer-lb1_blue"] & 0x08  # drain
 
 
 def test_tls_frontend(host):
-    out = colours(host, 10, url="https://demo.example/",
+    out = colors(host, 10, url="https://demo.example/",
                   extra="-k --resolve demo.example:443:127.0.0.1")
     assert set(out) == {"green"}
 
@@ -94,7 +94,7 @@ def test_state_file_written_by_the_switch(host):
     assert re.search(r"be_demo \d+ load_balancer-lb1_blue 127.0.0.1 \d+ 8 ", state.content_string)
 
 
-def test_reload_is_hitless_and_keeps_the_colour(host):
+def test_reload_is_hitless_and_keeps_the_color(host):
     worker_before = host.check_output("pgrep -f -n 'haproxy -Ws'")
     # 150 requests in the background while the reload happens; every one must be answered by green.
     host.run_test("(for i in $(seq 150); do curl -s -m 2 -H 'Host: demo.example' http://127.0.0.1/ "
@@ -106,7 +106,7 @@ def test_reload_is_hitless_and_keeps_the_colour(host):
     assert set(demo(host)) == {"green"}
 
 
-def test_restart_keeps_the_colour(host):
+def test_restart_keeps_the_color(host):
     host.run_test("systemctl restart haproxy")
     wait_for_api(host)
     assert server_states(host, "be_demo")["load_balancer-lb1_blue"] & 0x08
@@ -150,17 +150,17 @@ def crash_haproxy(host):
     assert answering_pid(host) not in workers
 
 
-def switch_like_a_deploy(host, colour):
+def switch_like_a_deploy(host, color):
     """blue_green's switch: the module plans, one socat write sends, the module confirms and persists."""
-    plan = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % colour, check=True)
+    plan = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % color, check=True)
     assert plan["runtime_commands"], plan
     cli(host, ";".join(plan["runtime_commands"]))
-    confirm = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % colour, check=False)
+    confirm = host.ansible("seed.fleet.haproxy_server", "backend=be_demo switch_to=%s" % color, check=False)
     assert confirm["runtime_commands"] == [] and confirm["changed"], confirm
     assert confirm["state_file"] == "/var/lib/haproxy/server-state"
 
 
-def test_crash_restart_comes_back_to_the_colour_users_were_on(host):
+def test_crash_restart_comes_back_to_the_color_users_were_on(host):
     # The ExecStop/ExecReload hooks cannot save anything after a kill -9: only the state file the
     # deploy's confirm call wrote can bring the switch back.
     assert set(demo(host)) == {"green"}
@@ -198,7 +198,7 @@ def test_port_changed_in_the_config_wins_after_reload_and_crash(host):
         set_blue_port(8091, 8092)
         crash_haproxy(host)
         assert api_port() == "8092"
-        assert set(demo(host, 10)) == {"green"}  # the colour stayed
+        assert set(demo(host, 10)) == {"green"}  # the color stayed
     finally:
         host.run_expect([0], "cp /root/haproxy.cfg.orig %s" % cfg)
         reload_haproxy(host)
@@ -206,7 +206,7 @@ def test_port_changed_in_the_config_wins_after_reload_and_crash(host):
     deadline = time.monotonic() + 10  # blue was DOWN on the wrong port: it has to pass its checks again
     while http_codes(host, "http://127.0.0.1/api/x", 1) != ["200"] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+    assert set(colors(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
 
 
 def test_invalid_config_left_the_old_one_running(host):
@@ -244,7 +244,7 @@ def test_tls_key_is_private(host):
 
 
 # Preview (api has preview_port 8090 on the default 127.0.0.1): fe_api_preview -> be_api_preview,
-# the same servers as be_api, all in maint until a deploy puts the idle colour ready there.
+# the same servers as be_api, all in maint until a deploy puts the idle color ready there.
 PREVIEW = "http://127.0.0.1:8090/"
 
 
@@ -303,13 +303,13 @@ def test_preview_switch_serves_green_only_and_leaves_the_live_backend(host):
     deadline = time.monotonic() + 10  # green has to pass its health checks (inter 500ms, rise 2)
     while http_codes(host, PREVIEW, 1) != ["200"] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert set(colours(host, 20, url=PREVIEW)) == {"green"}
+    assert set(colors(host, 20, url=PREVIEW)) == {"green"}
     states = server_states(host, "be_api_preview")
     assert states["load_balancer-lb1_green"] & 0x01 == 0 and states["load_balancer-lb1_blue"] & 0x01
     # the live side saw none of it: same states, api still blue, no request counted on fe_http_80
     assert {b: server_states(host, b) for b in ("be_api", "be_demo")} == live_before
     assert metric(host, "haproxy_frontend_http_requests_total", 'proxy="fe_http_80"') == fe_before
-    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+    assert set(colors(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
 
 
 def test_preview_state_survives_reload(host):
@@ -321,5 +321,5 @@ def test_preview_state_survives_reload(host):
     deadline = time.monotonic() + 10
     while http_codes(host, PREVIEW, 1) != ["200"] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert set(colours(host, 10, url=PREVIEW)) == {"green"}
-    assert set(colours(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+    assert set(colors(host, 10, url=PREVIEW)) == {"green"}
+    assert set(colors(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}

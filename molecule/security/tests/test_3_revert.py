@@ -1,14 +1,14 @@
 """A failed revert is reported: a deploy failing after the switch, on a load balancer whose
 runtime socket is moved away right after the switch. The rescue cannot put traffic back:
 the run must fail, name the LB, say where traffic is (read back through the TCP runtime
-API) and record it in the history. Runs last: it leaves traffic on the failed colour.
+API) and record it in the history. Runs last: it leaves traffic on the failed color.
 """
 import subprocess
 
 from conftest import LB, PROJECT, host, playbook, state
 
 SOCK = "/run/haproxy/admin.sock"
-# Moves the socket away once a server of the idle colour is UP in the live backend (the switch
+# Moves the socket away once a server of the idle color is UP in the live backend (the switch
 # happened); reads HAProxy through the TCP runtime API, which stays.
 WATCH = (
     "for i in $(seq 1500); do "

@@ -95,7 +95,7 @@ def test_site_deployed_v1():
 def test_awx_deploy_v2(tmp_path_factory, collection):
     job = awx_job(tmp_path_factory, collection, "deploy", "deploy.yml",
                   {"blue_green_app": "demo", "blue_green_version": "v2"})
-    # The deploy's steps, as AWX shows them from the job events: the new colour
+    # The deploy's steps, as AWX shows them from the job events: the new color
     # started and health-gated on every app host, every LB switched.
     assert did(job, "community.docker.docker_container", changed=True) == GROUPS["app"]
     assert did(job, "seed.fleet.http_check") == GROUPS["app"]

@@ -7,7 +7,7 @@ run the runbooks' commands on that one fleet, in file order (one deploy history)
 2. docs/runbooks/deploy.md: deploy v1 (the first deploy site.yml skipped), then v2;
 3. docs/runbooks/rollback.md: roll back to v1 (warm switch);
 4. site.yml --limit <one app host> and site.yml --tags monitoring_agent;
-5. the warm colour's retire timer survives a restart of the app host inside the window.
+5. the warm color's retire timer survives a restart of the app host inside the window.
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def test_retire_timer_survives_a_restart_inside_the_warm_window():
     run("seed.fleet.deploy", "-e", "blue_green_version=v3", "-e", f"blue_green_keep_previous_seconds={keep}")
     switched = time.monotonic()  # the timer's window starts at the end of the deploy
     assert_users_see("v3", "green")
-    # Reboot app1 inside the window: its old colour comes back with Docker (unless-stopped).
+    # Reboot app1 inside the window: its old color comes back with Docker (unless-stopped).
     subprocess.run(["docker", "restart", "-t", "20", "ssh-app1"], check=True, capture_output=True)
     wait_for_ssh("10.20.2.21")
     end = time.monotonic() + 60
@@ -184,7 +184,7 @@ def test_retire_timer_survives_a_restart_inside_the_warm_window():
         time.sleep(1)
     assert dexec("ssh-app1", "systemctl is-active seed-fleet-demo-retire-blue.timer") == "active"
     assert time.monotonic() - switched < keep, "the restart took the whole window: nothing proved"
-    # After the deadline the timer has stopped the old colour on every app host, the
+    # After the deadline the timer has stopped the old color on every app host, the
     # restarted one included, and it does not fire again.
     time.sleep(max(0, keep + 5 - (time.monotonic() - switched)))
     for container in APPS.values():
@@ -217,7 +217,7 @@ def test_add_an_app_host():
     servers = {r["svname"]: r["status"] for r in show_stat()}
     assert {"app3.example.com_blue", "app3.example.com_green"} <= set(servers), servers
     assert_users_see("v3", "green")
-    # Step 4: deploy the live version: a full deploy onto the idle colour, app3 included.
+    # Step 4: deploy the live version: a full deploy onto the idle color, app3 included.
     run("seed.fleet.deploy", *APP3, "-e", "blue_green_version=v3")
     assert_users_see("v3", "blue")
     servers = {r["svname"]: r["status"] for r in show_stat()}

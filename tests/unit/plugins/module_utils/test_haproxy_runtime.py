@@ -163,7 +163,7 @@ def _servers(**states):
                 for name, st in states.items())
 
 
-@pytest.mark.parametrize("states, colour, others, expected", [
+@pytest.mark.parametrize("states, color, others, expected", [
     (dict(a_blue="ready", a_green="maint"), "green", "drain", [("a_green", "ready"), ("a_blue", "drain")]),
     (dict(a_blue="drain", a_green="ready"), "green", "drain", []),
     (dict(a_blue="maint", a_green="ready"), "green", "drain", []),  # maint is drained enough
@@ -173,8 +173,8 @@ def _servers(**states):
     (dict(a_blue="maint", a_green="ready", b_blue="maint", b_green="ready"), "blue", "drain",
      [("a_blue", "ready"), ("b_blue", "ready"), ("a_green", "drain"), ("b_green", "drain")]),
 ])
-def test_switch_plans(states, colour, others, expected):
-    plan = rt.Plan.for_switch("be", _servers(**states), colour, others)
+def test_switch_plans(states, color, others, expected):
+    plan = rt.Plan.for_switch("be", _servers(**states), color, others)
     assert [(s, new) for s, _f, _o, new in plan.actions] == expected
     # ready first, then the others: never fewer ready servers than before
     kinds = [new == "ready" for _s, _f, _o, new in plan.actions]

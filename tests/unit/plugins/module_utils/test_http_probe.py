@@ -71,9 +71,9 @@ def test_consecutive_successes(srv, steps, successes, attempts):
         ({"status": 500}, {}, "status 500 not in [200]"),
         ({"status": 200}, {"status_codes": [204]}, "status 200 not in [204]"),
         ({"status": 200, "body": "version=v1"}, {"body_regex": "version=v2"}, "body does not match 'version=v2'"),
-        ({"status": 200}, {"expect_headers": {"X-Colour": "green"}}, "header X-Colour missing"),
-        ({"status": 200, "headers": {"X-Colour": "blue"}}, {"expect_headers": {"x-colour": "^green$"}},
-         "header x-colour='blue' does not match '^green$'"),
+        ({"status": 200}, {"expect_headers": {"X-Color": "green"}}, "header X-Color missing"),
+        ({"status": 200, "headers": {"X-Color": "blue"}}, {"expect_headers": {"x-color": "^green$"}},
+         "header x-color='blue' does not match '^green$'"),
         ({"reset": True}, {}, "connection error"),
         ({"delay": 0.5}, {"timeout": 0.1}, "timeout after 0.1 s"),
     ],
@@ -89,7 +89,7 @@ def test_failure_reasons(srv, step, kw, reason):
 @pytest.mark.parametrize(
     "step, kw",
     [
-        ({"status": 200, "body": "colour=green version=v2"}, {"body_regex": r"version=v\d"}),
+        ({"status": 200, "body": "color=green version=v2"}, {"body_regex": r"version=v\d"}),
         ({"status": 204}, {"status_codes": [200, 204]}),
         ({"status": 200, "headers": {"Content-Type": "text/plain; charset=utf-8"}},
          {"expect_headers": {"content-type": "^text/plain"}}),

@@ -71,8 +71,8 @@ def test_switch_exclude_keeps_a_failed_server_out(capsys, lb):
         "app1_blue": "drain", "app2_blue": "drain", "app1_green": "ready", "app2_green": "maint"}
     del lb.commands[:]
     rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app1_green", "app2_green"])
-    assert rc != 0 and "leaves no server of colour green" in out["msg"] and lb.writes == []
-    # a server of the colour that is ready now goes to maint when excluded
+    assert rc != 0 and "leaves no server of color green" in out["msg"] and lb.writes == []
+    # a server of the color that is ready now goes to maint when excluded
     run(capsys, lb, backend="be_demo", switch_to="green")
     del lb.commands[:]
     rc, out = run(capsys, lb, backend="be_demo", switch_to="green", switch_exclude=["app1_green"])
@@ -188,7 +188,7 @@ def test_wait_drained_timeout_names_servers(capsys, lb):
     (dict(backend="be_demo", server="app1_blue", address="app1.internal"), "must be an IPv4 or IPv6"),
     (dict(backend="be demo; shutdown", switch_to="green"), "backend must be a HAProxy name"),
     (dict(backend="be_demo", server="app1_blue state maint", state="ready"), "server must be a HAProxy name"),
-    (dict(backend="be_demo", switch_to="gr een"), "switch_to must be a colour name"),
+    (dict(backend="be_demo", switch_to="gr een"), "switch_to must be a color name"),
     (dict(backend="be_demo", switch_to="green", drain_timeout=-1), "drain_timeout must be >= 0"),
     (dict(backend="be_demo", switch_to="green", state_file="/nonexistent/dir/state"), "does not exist"),
     (dict(backend="be_demo", switch_to="green", socket="/nonexistent/admin.sock"), "does not exist"),
@@ -220,6 +220,6 @@ def test_error_mid_switch_reports_and_persists(capsys, lb):
     rc, out = run(capsys, lb, backend="be_demo", switch_to="green")
     assert rc == 1 and out["changed"] is True and "No such server." in out["msg"]
     assert lb.writes == ["set server be_demo/app1_green state ready", "set server be_demo/app2_green state ready"]
-    assert lb.server("be_demo", "app1_blue").admin == 0  # the old colour was not drained
+    assert lb.server("be_demo", "app1_blue").admin == 0  # the old color was not drained
     with open(lb.state_file) as handle:
         assert "be_demo 2 app1_green 127.0.0.1 2 4 " in handle.read()

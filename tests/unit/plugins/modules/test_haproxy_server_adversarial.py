@@ -35,7 +35,7 @@ CASES = [
     ("drain-timeout-str", dict(W, drain_timeout="long"), "drain_timeout"),
     ("switch-exclude-dict", dict(W, switch_exclude={"a": 1}), "switch_exclude"),
     ("backend-list", dict(W, backend=["be_demo", "x"]), "backend"),
-    ("unknown-option", dict(W, colour="green"), "colour"),
+    ("unknown-option", dict(W, color="green"), "color"),
     # choices
     ("state-unknown", dict(S, state="up"), "state"),
     ("state-upper", dict(S, state="READY"), "state"),
@@ -71,10 +71,10 @@ CASES = [
     # names: unicode, injection, length
     ("backend-unicode", dict(W, backend="bé_demo"), "backend"),
     ("server-unicode", dict(backend="be_demo", server="app1_blüe", state="drain"), "server"),
-    ("colour-unicode", dict(backend="be_demo", switch_to="grün"), "switch_to"),
+    ("color-unicode", dict(backend="be_demo", switch_to="grün"), "switch_to"),
     ("backend-newline", dict(W, backend="be_demo\nset server be_demo/app1_blue state maint"), "backend"),
     ("server-semicolon", dict(backend="be_demo", server="app1_blue;shutdown sessions", state="drain"), "server"),
-    ("colour-semicolon", dict(backend="be_demo", switch_to="green;x"), "switch_to"),
+    ("color-semicolon", dict(backend="be_demo", switch_to="green;x"), "switch_to"),
     ("exclude-semicolon", dict(W, switch_exclude=["app1_green;set server x"]), "switch_exclude"),
     ("backend-long", dict(W, backend="b" * 5000), "No such backend"),
     # addresses
@@ -82,10 +82,10 @@ CASES = [
     ("address-octet", dict(S, address="999.1.1.1"), "address"),
     ("address-cidr", dict(S, address="10.0.0.1/24"), "address"),
     ("address-bad-v6", dict(S, address="::g"), "address"),
-    # unknown backend, server, colour
+    # unknown backend, server, color
     ("backend-unknown", dict(W, backend="be_nope"), "No such backend 'be_nope'"),
     ("server-unknown", dict(backend="be_demo", server="app9_blue", state="drain"), "No such server 'app9_blue'"),
-    ("colour-unknown", dict(backend="be_demo", switch_to="purple"), "No server named '*_purple'"),
+    ("color-unknown", dict(backend="be_demo", switch_to="purple"), "No server named '*_purple'"),
     ("exclude-unknown", dict(W, switch_exclude=["app9_green"]), "app9_green"),
     ("exclude-everything", dict(W, switch_exclude=["app1_green", "app2_green"]), "leaves no server"),
     # state file and configuration paths

@@ -19,7 +19,7 @@ def _states(out):
     return dict((n, s["state"]) for n, s in out["after"].items())
 
 
-# 1. the target colour cannot become ready: refuse before sending anything ---------------
+# 1. the target color cannot become ready: refuse before sending anything ---------------
 
 @pytest.mark.parametrize("check", [False, True])
 @pytest.mark.parametrize("block", ["tracked", "unresolved"])
@@ -38,7 +38,7 @@ def test_switch_refuses_when_target_cannot_become_ready(capsys, lb, check, block
     assert rc == 1 and out["failed"] is True and out["changed"] is False
     assert "app2_green" in out["msg"] and reason in out["msg"] and "switch_exclude" in out["msg"]
     assert lb.writes == [] and lb.state("be_demo") == before and not os.path.exists(lb.state_file)
-    # the live colour still serves
+    # the live color still serves
     assert lb.server("be_demo", "app1_blue").admin == 0 and lb.server("be_demo", "app2_blue").admin == 0
 
 
@@ -57,7 +57,7 @@ def test_server_ready_refused_when_tracked(capsys, lb):
     assert lb.writes == []
 
 
-def test_switch_read_back_stops_before_draining_the_live_colour(capsys, lb):
+def test_switch_read_back_stops_before_draining_the_live_color(capsys, lb):
     # HAProxy accepts "ready" but the server stays in maint (it became unresolved meanwhile):
     # the read-back after the target commands must stop the switch before the drain.
     lb.replies["set server be_demo/app2_green state ready"] = ""

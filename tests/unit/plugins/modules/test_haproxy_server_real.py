@@ -2,7 +2,7 @@
 """seed.fleet.haproxy_server against Debian's real HAProxy (master-worker, admin socket, state file).
 
 Each test starts ``haproxy -W`` on 127.0.0.1 in a temporary directory, with TCP servers of its
-own as the colours, and runs the module against it: a switch, a drain with a live session,
+own as the colors, and runs the module against it: a switch, a drain with a live session,
 tracked (IMAINT) and unresolved (RMAINT) servers, and persistence across a reload (USR2 after
 the role's save-state command) and a crash (kill -9 of master and workers, fix-ports, start).
 Skipped only where the haproxy binary is not installed (lab/images/host-deps.sh installs it).
@@ -69,8 +69,8 @@ def free_port():
     return port
 
 
-class Colour:
-    """A TCP server that says its colour and keeps the connection open until the client closes it."""
+class Color:
+    """A TCP server that says its color and keeps the connection open until the client closes it."""
 
     def __init__(self, name):
         self.name = name
@@ -119,7 +119,7 @@ def _children(pid):
 class RealHAProxy:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="hapr", dir="/tmp")
-        self.blue, self.green = Colour("blue"), Colour("green")
+        self.blue, self.green = Color("blue"), Color("green")
         self.fe = free_port()
         self.unix_path = os.path.join(self.tmp, "admin.sock")
         self.state_file = os.path.join(self.tmp, "server-state")
@@ -213,7 +213,7 @@ class RealHAProxy:
         return dict((n, s["state"]) for n, s in self.client().servers(backend).items())
 
     def connect(self):
-        """A client session through the frontend; returns (socket, colour that answered)."""
+        """A client session through the frontend; returns (socket, color that answered)."""
         sock = socket.create_connection(("127.0.0.1", self.fe), timeout=5)
         return sock, sock.recv(64).decode().strip()
 
@@ -236,15 +236,15 @@ def test_real_cli_level_and_flags(hap):
 
 
 def test_real_switch(capsys, hap):
-    sock, colour = hap.connect()
+    sock, color = hap.connect()
     sock.close()
-    assert colour == "blue"
+    assert color == "blue"
     rc, out = run(capsys, hap, backend="be_demo", switch_to="green")
     assert rc == 0 and out["changed"] is True, out
     assert hap.states("be_demo") == {"a_blue": "drain", "a_green": "ready"}
-    sock, colour = hap.connect()
+    sock, color = hap.connect()
     sock.close()
-    assert colour == "green"
+    assert color == "green"
     rc, out = run(capsys, hap, backend="be_demo", switch_to="green")
     assert rc == 0 and out["changed"] is False
 
@@ -256,8 +256,8 @@ def test_real_operator_socket_refused_before_sending(capsys, hap):
 
 
 def test_real_drain_with_live_sessions(capsys, hap):
-    sock, colour = hap.connect()
-    assert colour == "blue"
+    sock, color = hap.connect()
+    assert color == "blue"
     try:
         rc, out = run(capsys, hap, backend="be_demo", switch_to="green", wait_drained=True, drain_timeout=1)
         assert rc == 1 and "a_blue (1 sessions)" in out["msg"] and out["changed"] is True
@@ -293,7 +293,7 @@ def test_real_unresolved_server_refused(capsys, hap):
 def test_real_reload_keeps_the_switch_and_takes_the_new_port(capsys, hap):
     rc, out = run(capsys, hap, backend="be_demo", switch_to="green")
     assert rc == 0 and out["state_file"] == hap.state_file
-    moved = Colour("blue")
+    moved = Color("blue")
     try:
         hap.write_config(moved.port, hap.green.port)
         hap.reload()
@@ -304,7 +304,7 @@ def test_real_reload_keeps_the_switch_and_takes_the_new_port(capsys, hap):
         moved.close()
 
 
-def test_real_crash_restart_comes_back_to_the_deployed_colour(capsys, hap):
+def test_real_crash_restart_comes_back_to_the_deployed_color(capsys, hap):
     # the deploy's path: the module plans, the commands go out in one write (socat), the module confirms
     rc, plan = run(capsys, hap, check=True, backend="be_demo", switch_to="green")
     hap.socat(";".join(plan["runtime_commands"]))
@@ -312,7 +312,7 @@ def test_real_crash_restart_comes_back_to_the_deployed_colour(capsys, hap):
     rc, out = run(capsys, hap, backend="be_demo", switch_to="green")
     assert rc == 0 and out["runtime_commands"] == [] and out["state_file"] == hap.state_file
     # a port changed in the configuration while HAProxy was down must still apply
-    moved = Colour("green")
+    moved = Color("green")
     try:
         hap.crash()
         hap.write_config(hap.blue.port, moved.port)
@@ -320,9 +320,9 @@ def test_real_crash_restart_comes_back_to_the_deployed_colour(capsys, hap):
         servers = hap.client().servers("be_demo")
         assert servers["a_green"]["state"] == "ready" and servers["a_blue"]["state"] == "drain"
         assert servers["a_green"]["port"] == moved.port
-        sock, colour = hap.connect()
+        sock, color = hap.connect()
         sock.close()
-        assert colour == "green"
+        assert color == "green"
     finally:
         moved.close()
 

@@ -41,7 +41,7 @@ def run_module(capsys, args):
 
 
 def test_module_success(srv, capsys):
-    srv.script.set({"status": 503}, {"status": 200, "body": "colour=green"})
+    srv.script.set({"status": 503}, {"status": 200, "body": "color=green"})
     rc, out = run_module(capsys, {"url": srv.url + "/healthz", "interval": 0.01, "body_regex": "green"})
     assert rc == 0 and not out.get("failed")
     assert out["changed"] is False and out["attempts"] == 2 and out["status"] == 200
@@ -257,8 +257,8 @@ HOSTILE = [
     ("redirect-loop", {"redirect_self": True}, {}, "status 302 not in [200]"),
     ("huge-body", {"huge": 256 * 1024 * 1024}, {"body_regex": "never"}, "body does not match"),
     ("non-utf8-body", {"body": b"\xff\xfe\xfd"}, {"body_regex": "^ok$"}, "body does not match"),
-    ("unicode-header-mismatch", {"headers": {"X-Colour": "gr\u00fcn"}}, {"expect_headers": {"X-Colour": "^green$"}},
-     "header X-Colour='gr\u00fcn' does not match"),
+    ("unicode-header-mismatch", {"headers": {"X-Color": "gr\u00fcn"}}, {"expect_headers": {"X-Color": "^green$"}},
+     "header X-Color='gr\u00fcn' does not match"),
     ("server-error", {"status": 500}, {}, "status 500 not in [200]"),
 ]
 
