@@ -17,15 +17,14 @@ from __future__ import annotations
 import http.server
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+import deprecations  # tests/lib, via pytest.ini
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "lib"))
-import deprecations  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = REPO / ".venv" / "bin"
 PROBE = REPO / "tests" / "checks" / "playbooks" / "deprecation_probe.yml"
