@@ -147,7 +147,7 @@ def main() -> int:
     STOP.unlink(missing_ok=True)
 
     say("images and fleet")
-    subprocess.run([sys.executable, str(REPO / "tests" / "images" / "build.py"), "demo-app"], check=True,
+    subprocess.run([sys.executable, str(REPO / "lab" / "images" / "build.py"), "demo-app"], check=True,
                    stdout=subprocess.DEVNULL)
     play(str(HERE / "up.yml"))
     play("-i", str(INV), str(HERE / "prepare.yml"))
