@@ -13,6 +13,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The machine's PATH, before .venv/bin goes first: the oldest core's venv is made with its python3.
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Debian suites: the images `make images` builds and the scenarios `make test` runs
+# (SUITES), and the one suite of the lab and of `make molecule` (SUITE).
+SUITES ?= bookworm
+SUITE ?= bookworm
+export SEED_FLEET_SUITE := $(SUITE)
 
 .PHONY: help venv venv-oldest deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
 
@@ -20,7 +25,8 @@ help:
 	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml"
 	@echo "make lab-down   remove the lab containers, network and state"
 	@echo "make test       yamllint, ansible-lint, sanity + units (newest and oldest core), checks, every Molecule scenario"
-	@echo "make molecule SCENARIO=name   one scenario"
+	@echo "make molecule SCENARIO=name [SUITE=trixie]   one scenario on one Debian suite"
+	@echo "SUITES=\"bookworm trixie\" make test   the scenarios on each suite (default: $(SUITES))"
 
 # Debian packages the tooling needs on the machine that runs it (root, Debian family).
 deps:
@@ -53,7 +59,7 @@ docker: deps
 	@bash lab/images/ensure-docker.sh
 
 images: docker
-	@$(PYTHON) lab/images/build.py
+	@$(PYTHON) lab/images/build.py $(addprefix --suite ,$(sort $(SUITES) $(SUITE)))
 
 lab: venv images
 	@bash lab/lab.sh up
@@ -68,7 +74,7 @@ lab-rollback: venv
 	@bash lab/lab.sh rollback
 
 test: venv venv-oldest images
-	@$(BIN)/python tests/run_all.py
+	@SEED_FLEET_SUITES="$(SUITES)" $(BIN)/python tests/run_all.py
 
 lint: venv
 	@STAGES=yamllint,ansible-lint $(BIN)/python tests/run_all.py
@@ -90,7 +96,7 @@ ee: venv images
 	@bash tools/ee_local_build.sh $(EE_TAG)
 
 molecule: venv images
-	@STAGES=molecule SCENARIOS=$(SCENARIO) $(BIN)/python tests/run_all.py
+	@STAGES=molecule SCENARIOS=$(SCENARIO) SEED_FLEET_SUITES="$(SUITE)" $(BIN)/python tests/run_all.py
 
 build: venv
 	@$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist .

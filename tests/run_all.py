@@ -12,11 +12,13 @@ its tail printed. Exit status is non-zero when any stage fails.
 Environment:
   STAGES=lint,sanity,...   run only these stages (names as in the summary)
   SCENARIOS=a,b            run only these Molecule scenarios
-  MOLECULE_JOBS=N          scenarios run N at a time (default 2)
+  SEED_FLEET_SUITES=a,b    the Debian suites each scenario runs on (default bookworm;
+                           `make test SUITES="bookworm trixie"`): stage molecule:<suite>:<scenario>
+  MOLECULE_JOBS=N          scenarios run N at a time (default 2); one scenario never
+                           runs on two suites at once (its container names are global)
 """
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import subprocess
 import sys
@@ -69,6 +71,53 @@ def scenarios() -> list[str]:
             sys.exit(f"unknown scenario(s): {', '.join(sorted(missing))}")
         return wanted
     return [name for name in found if name not in OPT_IN]
+
+
+SUITES = ("bookworm", "trixie")
+
+
+def suites() -> list[str]:
+    wanted = [s for s in os.environ.get("SEED_FLEET_SUITES", "bookworm").replace(",", " ").split() if s]
+    unknown = set(wanted) - set(SUITES)
+    if unknown:
+        sys.exit(f"unknown suite(s): {', '.join(sorted(unknown))} (supported: {', '.join(SUITES)})")
+    return list(dict.fromkeys(wanted))
+
+
+def run_scenarios(jobs: list[tuple[str, str]], workers: int) -> list[tuple[str, int, float]]:
+    """Run (suite, scenario) jobs ``workers`` at a time, in the given order, never the
+    same scenario twice at once: a free worker takes the first job whose scenario is idle."""
+    pending = list(jobs)
+    busy: set[str] = set()
+    results: list[tuple[str, int, float]] = []
+    cond = threading.Condition()
+
+    def worker() -> None:
+        while True:
+            with cond:
+                while True:
+                    job = next((j for j in pending if j[1] not in busy), None)
+                    if job or not pending:
+                        break
+                    cond.wait()
+                if not job:
+                    return
+                pending.remove(job)
+                busy.add(job[1])
+            suite, scenario = job
+            cmd = ["env", f"SEED_FLEET_SUITE={suite}", str(VENV_BIN / "molecule"), "test", "-s", scenario]
+            result = run_stage(f"molecule:{suite}:{scenario}", cmd)
+            with cond:
+                results.append(result)
+                busy.discard(scenario)
+                cond.notify_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(max(1, workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 def core_pin(requirements: str) -> str:
@@ -128,16 +177,14 @@ def main() -> int:
             continue
         results.append(run_stage(name, cmd))
     if not only or "molecule" in only:
-        jobs = int(os.environ.get("MOLECULE_JOBS", "2"))
+        workers = int(os.environ.get("MOLECULE_JOBS", "2"))
         names = scenarios()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [
-                pool.submit(run_stage, f"molecule:{s}", [str(VENV_BIN / "molecule"), "test", "-s", s])
-                for s in names
-            ]
-            results.extend(f.result() for f in futures)
+        # Longest first, each on every suite: the slots finish together.
+        jobs = [(suite, name) for name in names for suite in suites()]
+        results.extend(run_scenarios(jobs, workers))
         # Deprecations that our roles/playbooks trigger on real hosts (newest core): fail.
-        logs = [str(LOGS / f"molecule-{s}.log") for s in names if (LOGS / f"molecule-{s}.log").is_file()]
+        logs = sorted(str(p) for suite in suites() for p in LOGS.glob(f"molecule-{suite}-*.log")
+                      if p.name.removeprefix(f"molecule-{suite}-").removesuffix(".log") in names)
         if logs:
             cmd = [str(VENV_BIN / "python"), "tests/lib/deprecations.py", *logs]
             results.append(run_stage("molecule-deprecations", cmd))

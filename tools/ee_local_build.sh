@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build the seed.fleet execution environment here, without a registry or Galaxy:
 # the same definition as execution-environment.yml, but FROM our debootstrapped
-# seed-fleet/bookworm image (apt behind a dnf-style shim for ansible-builder's scripts),
+# seed-fleet/debian:bookworm image (apt behind a dnf-style shim for ansible-builder's scripts),
 # and the collections from local sources (our built tarball, the dependencies from the
 # venv's pinned `ansible` package) installed with --offline.
 #
 #   bash tools/ee_local_build.sh [TAG]     (default seed-fleet/ee:local)
 #
-# Needs: docker, the seed-fleet/bookworm image (make images), Debian mirror and PyPI
+# Needs: docker, the seed-fleet/debian:bookworm image (make images), Debian mirror and PyPI
 # reachable from containers. Not part of make test (a few minutes of CPU).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +44,7 @@ cat >"$W/execution-environment.yml" <<YAML
 version: 3
 images:
   base_image:
-    name: seed-fleet/bookworm:latest
+    name: seed-fleet/debian:bookworm
 dependencies:
   python_interpreter:
     package_system: python3 python3-pip python3-venv

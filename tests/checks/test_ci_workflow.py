@@ -74,6 +74,7 @@ def test_molecule_matrix_covers_every_scenario():
     matrix = JOBS["molecule"]["strategy"]
     assert matrix.get("fail-fast") is False
     assert "fromJSON(needs.discover.outputs.scenarios)" in str(matrix["matrix"]["scenario"])
+    assert matrix["matrix"]["suite"] == ["bookworm", "trixie"], "suite x scenario"
     assert "actions/cache" in _steps_text("molecule")
 
 

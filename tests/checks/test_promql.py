@@ -31,7 +31,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE_BIN = REPO / ".cache" / "bin"
-IMAGE = os.environ.get("SEED_FLEET_NODE_IMAGE", "seed-fleet/node:latest")
+IMAGE = os.environ.get("SEED_FLEET_NODE_IMAGE", "seed-fleet/node:" + os.environ.get("SEED_FLEET_SUITE", "bookworm"))
 RULE_FILES = sorted(REPO.glob("roles/*/files/rules/*.yml"))
 RULE_TESTS = sorted(REPO.glob("roles/*/files/tests/*.yml"))
 DASHBOARDS = sorted(REPO.glob("roles/*/files/dashboards/*.json"))
