@@ -46,7 +46,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C({revert_failed: {lb: error}, traffic_by_lb: {lb: line}}).
+  description: A dict with the keys C(revert_failed) (load balancer to error) and C(traffic_by_lb) (load balancer to line).
   type: dict
 """
 

@@ -13,9 +13,9 @@ short_description: What a load balancer sends traffic to, from the blue-green re
 version_added: 0.1.0
 description:
   - Takes the loop results of the rescue's read-back (C(seed.fleet.haproxy_server) in check mode, once per runtime
-    API address) and says, from the first address that answered, which color has servers ready and their health,
-    for example C(green (ready: demo-green-app1 UP)).
-  - When no address answered, C(unknown, the runtime API does not answer (<first error>)).
+    API address) and says, from the first address that answered, which color has servers ready and their health.
+  - "For example C(green (ready: app1_green UP))."
+  - "When no address answered: C(unknown, the runtime API does not answer (<first error>))."
   - Its companion C(seed.fleet.blue_green_revert_report) collects, per load balancer, whose revert failed and what
     each one sends traffic to. The rescue of C(seed.fleet.blue_green) uses both (C(roles/blue_green/tasks/rescue.yml)).
 author:
