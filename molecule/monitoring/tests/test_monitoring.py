@@ -58,16 +58,27 @@ def _wait(check, timeout=90.0, interval=2.0):
         time.sleep(interval)
 
 
+WEB_CA = "/etc/prometheus/web/ca.crt"
+WEB_PASSWORD_FILE = "/etc/prometheus/web/prometheus.password"  # pragma: allowlist secret
+UPLOAD_TLS = "/etc/ssl/journal-upload"
+CLIENT_CA = "/etc/prometheus/web/client-ca.crt"
+
+
+def _web_creds(host):
+    """prometheus:<password the role generated> (no password in this scenario's inventory)."""
+    return "prometheus:" + host.check_output(f"cat {WEB_PASSWORD_FILE}")
+
+
 def _api(host, path):
-    out = host.check_output(f"curl -sf 'http://127.0.0.1:9090{path}'")
+    out = host.check_output(f"curl -sf --cacert {WEB_CA} -u '{_web_creds(host)}' 'https://127.0.0.1:9090{path}'")
     data = json.loads(out)
     assert data["status"] == "success", data
     return data["data"]
 
 
-def _status(host, url, creds=None):
+def _status(host, url, creds=None, extra=""):
     auth = f"-u '{creds}' " if creds else ""
-    return host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {auth}'{url}'")
+    return host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' -m 10 {extra} {auth}'{url}'")
 
 
 # --- agent side (every host) ------------------------------------------------------
@@ -118,7 +129,15 @@ def test_journal_upload_runs_on_agents(name):
     host = _host(name)
     assert host.service("systemd-journal-upload").is_enabled
     assert host.service("systemd-journal-upload").is_running
-    assert f"URL=http://{SERVERS[0]}:19532" in host.file("/etc/systemd/journal-upload.conf.d/50-seed-fleet.conf").content_string
+    assert f"URL=https://{SERVERS[0]}:19532" in host.file("/etc/systemd/journal-upload.conf.d/50-seed-fleet.conf").content_string
+    key = host.file(f"{UPLOAD_TLS}/client.key")
+    assert (key.user, key.group, key.mode) == ("root", "systemd-journal", 0o640)
+    # The client certificate was signed by the server's client CA (checked with openssl on the agent).
+    server = _host(SERVERS[0])
+    ca = server.check_output(f"cat {CLIENT_CA}")
+    payload = base64.b64encode(ca.encode()).decode()
+    host.check_output(f"echo {payload} | base64 -d > /tmp/client-ca.pem")
+    assert host.run(f"openssl verify -CAfile /tmp/client-ca.pem {UPLOAD_TLS}/client.crt").rc == 0
 
 
 # --- server side ------------------------------------------------------------------
@@ -180,7 +199,7 @@ def test_rule_unit_tests_pass_against_the_deployed_rules(server):
 
 
 def test_alertmanager_is_ready_and_wired(server):
-    assert _status(server, "http://127.0.0.1:9093/-/ready") == "200"
+    assert _status(server, "https://127.0.0.1:9093/-/ready", _web_creds(server), f"--cacert {WEB_CA}") == "200"
     active = _wait(lambda: _api(server, "/api/v1/alertmanagers")["activeAlertmanagers"])
     assert active and "9093" in active[0]["url"]
 
@@ -188,10 +207,10 @@ def test_alertmanager_is_ready_and_wired(server):
 def test_blackbox_probe_succeeds_with_body_match(server):
     result = _wait(lambda: _api(server, "/api/v1/query?query=probe_success%7Bjob%3D%22blackbox_http%22%7D")["result"])
     assert result and all(r["value"][1] == "1" for r in result), result
-    ok = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9090/-/healthy'")
+    ok = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9115/-/healthy'")
     assert re.search(r"^probe_success 1$", ok, re.M)
     # Same status code, body that does not match: the probe must fail.
-    bad = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9090/-/ready'")
+    bad = server.check_output("curl -sf 'http://127.0.0.1:9115/probe?module=http_lb&target=http://127.0.0.1:9115/metrics'")
     assert re.search(r"^probe_success 0$", bad, re.M)
 
 
@@ -211,3 +230,92 @@ def test_dashboards_are_shipped(server):
         f = server.file(f"/var/lib/seed-fleet/grafana-dashboards/{name}")
         assert f.exists
         assert json.loads(f.content_string)["uid"] == name[:-5]
+
+
+# --- the monitoring plane's doors: TLS + basic auth, client certificates ------------
+
+@pytest.mark.parametrize("port", [9090, 9093])
+def test_prometheus_and_alertmanager_need_tls_and_a_login(server, port):
+    url = f"https://127.0.0.1:{port}/-/healthy"
+    ca = f"--cacert {WEB_CA}"
+    assert _status(server, url, extra=ca) == "401"
+    assert _status(server, url, "prometheus:wrong-password", ca) == "401"
+    assert _status(server, url, _web_creds(server), ca) == "200"
+    # Plain HTTP gets no page, and a client that does not trust the role's CA stops at the handshake.
+    assert _status(server, f"http://127.0.0.1:{port}/-/healthy", _web_creds(server)) != "200"
+    assert server.run(f"curl -s -o /dev/null -m 10 -u '{_web_creds(server)}' {url}").rc == 60
+
+
+def test_generated_web_password_is_kept_root_and_prometheus_only(server):
+    secret = server.file(WEB_PASSWORD_FILE)
+    assert (secret.user, secret.group, secret.mode) == ("root", "prometheus", 0o640)
+    password = secret.content_string
+    assert len(password) >= 32
+    web = server.file("/etc/prometheus/web/web-config.yml").content_string
+    assert password not in web and '"prometheus": "$2b$10$' in web
+    assert password not in server.file("/etc/prometheus/prometheus.yml").content_string
+
+
+def test_prometheus_scrapes_itself_and_alertmanager_over_https(server):
+    def up():
+        data = _api(server, "/api/v1/targets?state=active")["activeTargets"]
+        jobs = {t["labels"]["job"]: t for t in data if t["labels"]["job"] in ("prometheus", "alertmanager")}
+        return jobs if len(jobs) == 2 and all(t["health"] == "up" for t in jobs.values()) else None
+
+    jobs = _wait(up)
+    assert jobs, _api(server, "/api/v1/targets?state=active")
+    assert all(t["scrapeUrl"].startswith("https://") for t in jobs.values())
+    ams = _api(server, "/api/v1/alertmanagers")["activeAlertmanagers"]
+    assert [a["url"][:8] for a in ams] == ["https://"]
+
+
+def test_journal_receiver_trusts_only_the_client_ca(server):
+    """Debian 12's journal-remote has no --trust: it listens on loopback, stunnel checks client certificates."""
+    socket = server.check_output("systemctl show -p Listen systemd-journal-remote.socket")
+    assert socket.strip() == "Listen=127.0.0.1:19530 (Stream)", socket
+    assert server.service("stunnel@seed-fleet-journal-remote").is_running
+    conf = server.file("/etc/stunnel/seed-fleet-journal-remote.conf").content_string
+    for line in ("accept = 19532", "connect = 127.0.0.1:19530", f"CAfile = {CLIENT_CA}", "verifyChain = yes",
+                 "requireCert = yes"):
+        assert line in conf.splitlines(), line
+    listeners = server.check_output("ss -Htln")
+    assert re.search(r"0\.0\.0\.0:19532\b", listeners) and not re.search(r"(\*|0\.0\.0\.0):19530\b", listeners), listeners
+
+
+def _entry(tag):
+    """One journal entry in the export format journal-remote takes on /upload."""
+    now = int(time.time() * 1e6)
+    return (f"__REALTIME_TIMESTAMP={now}\n__MONOTONIC_TIMESTAMP={now}\n_BOOT_ID={uuid.uuid4().hex}\n"
+            f"_HOSTNAME=upload-check\nSYSLOG_IDENTIFIER={tag}\nMESSAGE=upload-check {tag}\n\n")
+
+
+def _upload(agent, tag, tls_args):
+    payload = base64.b64encode(_entry(tag).encode()).decode()
+    agent.check_output(f"echo {payload} | base64 -d > /tmp/{tag}.export")
+    return agent.run(
+        f"curl -s -o /dev/null -w '%{{http_code}}' -m 15 -X POST -H 'Content-Type: application/vnd.fdo.journal' "
+        f"--data-binary @/tmp/{tag}.export {tls_args} https://{SERVERS[0]}:19532/upload")
+
+
+def _arrived(server, tag, timeout=30):
+    def seen():
+        out = server.run(f"journalctl -D /var/log/journal/remote -t {tag} --no-pager -q -o cat")
+        return f"upload-check {tag}" in out.stdout
+    return _wait(seen, timeout=timeout)
+
+
+def test_journal_upload_needs_a_client_certificate_from_the_ca(server, agent):
+    trust = f"--cacert {UPLOAD_TLS}/server-ca.crt"
+    # A key and certificate from a CA of its own (same name as the agent): not the server's client CA.
+    agent.check_output(
+        "cd /tmp && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+        f"-subj '/CN={AGENTS[0]}' -keyout rogue.key -out rogue.crt 2>/dev/null")
+    tags = {case: f"seed-fleet-upload-{case}-{uuid.uuid4().hex[:8]}" for case in ("none", "rogue", "good")}
+    none = _upload(agent, tags["none"], trust)
+    rogue = _upload(agent, tags["rogue"], f"{trust} --cert /tmp/rogue.crt --key /tmp/rogue.key")
+    good = _upload(agent, tags["good"], f"{trust} --cert {UPLOAD_TLS}/client.crt --key {UPLOAD_TLS}/client.key")
+    assert good.rc == 0 and good.stdout.startswith("2"), (good.rc, good.stdout, good.stderr)
+    assert _arrived(server, tags["good"]), "the upload with the agent's certificate did not reach the central journal"
+    for case, result in (("none", none), ("rogue", rogue)):
+        assert not result.stdout.startswith("2"), (case, result.rc, result.stdout)
+        assert not _arrived(server, tags[case], timeout=5), f"upload without a valid client certificate ({case}) was stored"

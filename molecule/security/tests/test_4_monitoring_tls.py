@@ -96,3 +96,15 @@ def test_bad_certificate_is_refused_before_any_change(case, message, tmp_path):
     assert "monitoring_server_web_tls_cert is refused before any change" in out and message in out, out[-2000:]
     after = h.check_output("sha256sum /etc/prometheus/web/* | sort; systemctl show -p MainPID prometheus prometheus-alertmanager")
     assert before == after
+
+
+def test_journal_receiver_trusting_everyone_is_refused_before_any_change():
+    h = host(MON)
+    probe = ("sha256sum /etc/stunnel/seed-fleet-journal-remote.conf /etc/systemd/system/systemd-journal-remote.*.d/*; "
+             "systemctl show -p MainPID stunnel@seed-fleet-journal-remote")
+    before = h.check_output(probe)
+    rc, out = playbook(SCENARIO / "tests" / "mon_web_tls.yml", "--tags", "monitoring_server_journal_remote",
+                       "-e", "monitoring_server_journal_remote_trusted_cert_file=all")
+    assert rc != 0, out[-2000:]
+    assert "monitoring_server_journal_remote_trusted_cert_file=all would accept a log upload from anyone" in out, out[-2000:]
+    assert h.check_output(probe) == before
