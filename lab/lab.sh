@@ -14,12 +14,13 @@ summary() {
   app (via HAProxy)   http://127.0.0.1:8080/          curl -s http://127.0.0.1:8080/
   HAProxy stats       http://127.0.0.1:8404/stats     (user admin, password: inventories/lab/group_vars/lb.yml)
   HAProxy metrics     http://127.0.0.1:8405/metrics
-  Prometheus          http://127.0.0.1:9090/targets
-  Alertmanager        http://127.0.0.1:9093/
+  Prometheus          https://127.0.0.1:9090/targets  (lab CA; user prometheus, password below)
+  Alertmanager        https://127.0.0.1:9093/
   Blackbox exporter   http://127.0.0.1:9115/
   Central logs        docker exec seed-lab-mon1 journalctl -D /var/log/journal/remote -f
   Deploy / roll back  make lab-deploy VERSION=v2   |   make lab-rollback
 TXT
+  echo "  monitoring password: docker exec seed-lab-mon1 cat /etc/prometheus/web/prometheus.password"
   printf '  live now: %s\n' "$(curl -s -m 3 http://127.0.0.1:8080/ || echo 'no answer on 127.0.0.1:8080')"
   echo "  ansible -i $INV all -m ping     # talk to the fleet"
   echo "  make lab-down                    # remove it all"
