@@ -24,9 +24,10 @@ class Load:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.started = 0.0
+        self.end = 0.0
 
-    def _worker(self, end: float) -> None:
-        while time.time() < end:
+    def _worker(self) -> None:
+        while time.time() < self.end:
             t0 = time.time()
             ok, detail = False, ""
             try:
@@ -45,12 +46,17 @@ class Load:
 
     def start(self) -> "Load":
         self.started = time.time()
-        end = self.started + self.seconds
-        self._threads = [threading.Thread(target=self._worker, args=(end,), daemon=True)
+        self.end = self.started + self.seconds
+        self._threads = [threading.Thread(target=self._worker, daemon=True)
                          for _i in range(self.workers)]
         for thread in self._threads:
             thread.start()
         return self
+
+    def stop(self, after: float = 0.0) -> "Load":
+        """End the load `after` seconds from now (never later than its bound), then wait for it."""
+        self.end = min(self.end, time.time() + after)
+        return self.wait()
 
     def wait(self) -> "Load":
         for thread in self._threads:
