@@ -93,6 +93,10 @@ class Load:
             last_fail = failed[-1][0] if failed else fault_at
             recovered = [e[1] for e in ok if e[0] >= last_fail]
             out["recovery_s"] = round((recovered[0] if recovered else float("nan")) - fault_at, 3) if failed else 0.0
+            # outage: what clients saw, from the start of the first failed request after the fault to
+            # that first answer (recovery_s also counts the time the fault command took to bite)
+            out["outage_s"] = (round((recovered[0] if recovered else float("nan")) - first_fail_after[0], 3)
+                               if first_fail_after else 0.0)
             out["ok_after_fault"] = len(after)
             out["first_failure_after_fault_s"] = round(first_fail_after[0] - fault_at, 3) if first_fail_after else None
         return out

@@ -298,8 +298,11 @@ def test_failover_when_haproxy_stops():
     other = [n for n in LBS if n != active][0]
     summary = measured("haproxy_stopped", lambda: HOSTS[active].check_output("systemctl stop haproxy"))
     assert summary["holder_after"] == [other]
+    # the goal: at most 3 s in which clients see failures (check fails once, peer takes over)
+    assert summary["outage_s"] <= MAX_FAILED_WINDOW_S, summary
     assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
-    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 1, summary
+    # recovery_s also counts the time `systemctl stop` takes to stop HAProxy on a busy machine
+    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 2, summary
     assert "seed_fleet_vrrp_state{vrrp_instance=\"demo\",state=\"FAULT\"} 1" in vrrp_state(active)
     assert "MASTER" in vrrp_state(other)
     HOSTS[active].check_output("systemctl start haproxy")
@@ -314,8 +317,10 @@ def test_failover_when_the_lb_dies():
                        lambda: subprocess.run(["docker", "kill", active], check=True, capture_output=True))
     assert summary["holder_after"] == [other]
     assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
-    # VRRPv2 (PASS auth) adverts every second: the peer waits 3 of them + skew (~3.6 s)
-    assert summary["recovery_s"] <= 3 * 1 + 2.5, summary
+    # VRRPv3 adverts every 0.5 s: the peer waits 3 of them + skew (~1.8 s), then a client's SYN
+    # sent to the dead host is retried after 1 s: the goal, at most 3 s of failures
+    assert summary["outage_s"] <= MAX_FAILED_WINDOW_S, summary
+    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 0.5, summary
     RESULTS["killed"] = active
 
 
@@ -371,6 +376,9 @@ def test_planned_switch_over_by_the_runbook_loses_nothing():
         summary = measured("planned_switch_over_%d" % (turn + 1), handover, after=3.0)
         assert summary["holder_after"] == [other]
         assert HOSTS[active].service("keepalived").is_running
+        # the drain is over: no address left on lo, ARP answered again
+        assert VIP not in HOSTS[active].check_output("ip -4 -o addr show dev lo")
+        assert "seed_fleet_drain" not in HOSTS[active].check_output("nft list tables")
         # nothing in flight is cut: the old LB keeps the address on lo until its frontends are empty
         assert summary["failed"] == 0, summary
         totals["switch_overs"] += 1
