@@ -129,6 +129,7 @@ def test_versions(version, secret, advert_int, expected):
         (3, "s3cret", 0.5, "VRRPv3 has no authentication"),
         (2, "s3cret", 0.5, "VRRPv2 advertises in whole seconds"),
         (2, "s3cret", 0, "VRRPv2 advertises in whole seconds"),
+        (2, "s3cret", 1.5, "VRRPv2 advertises in whole seconds"),
         (3, "", 0, "must be in 0.01..40.95"),
         (3, "", 41, "must be in 0.01..40.95"),
         (3, "", "fast", "must be a number of seconds"),
