@@ -19,8 +19,10 @@ description:
   - "Refused with an error naming the problem, before anything is written (the C(seed.fleet.lb_vip) role
     calls it first): two hosts with the same priority when O(tiebreak) is V(none); a priority outside
     1..254; a floating address outside the network of any host, or equal to a host's own, network or
-    broadcast address; two floating addresses with the same address, name or virtual router id; a missing
-    or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication carries."
+    broadcast address; two floating addresses with the same address, name or virtual router id; with
+    VRRPv2 a missing or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication
+    carries, or an advertisement interval that is not a whole number of seconds; with VRRPv3 a secret
+    (VRRPv3 has no authentication: it would not be used) or an interval outside 0.01..40.95 s."
   - With O(tiebreak=inventory_order), hosts of equal priority are separated by inventory order. The
     earlier host keeps the priority, each next one gets one less (staying below any higher priority).
 author:
@@ -39,9 +41,19 @@ options:
     elements: dict
     required: true
   secret:
-    description: The VRRP authentication secret (it is checked, never returned).
+    description:
+      - The VRRP authentication secret (it is checked, never returned). Required with O(version=2),
+        refused with O(version=3).
     type: str
-    required: true
+  version:
+    description: VRRP version.
+    type: int
+    choices: [2, 3]
+    default: 2
+  advert_int:
+    description: Advertisement interval in seconds (whole seconds with VRRPv2, centiseconds with VRRPv3).
+    type: float
+    default: 1
   tiebreak:
     description: What to do with equal priorities.
     type: str
@@ -73,6 +85,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
 _TIEBREAKS = ("none", "inventory_order")
+_VERSIONS = (2, 3)
 
 
 def _fail(msg):
@@ -177,13 +190,37 @@ def _vips(vips, hosts):
     return out
 
 
-def lb_vip_plan(hosts, vips, secret=None, tiebreak="none"):
+def _version(version, secret, advert_int):
+    """VRRP version, secret and advertisement interval that go together."""
+    if isinstance(version, bool) or str(version).strip() not in [str(v) for v in _VERSIONS]:
+        _fail("the VRRP version must be 2 or 3, got %r" % (version,))
+    version = int(str(version).strip())
+    if version == 2:
+        if secret is None or not isinstance(secret, str) or not secret.strip():
+            _fail("the VRRP secret is missing or empty: set lb_vip_auth_pass (from vault)")
+        if len(secret) > 8:
+            _fail("the VRRP secret is longer than 8 characters: VRRP PASS authentication only carries 8, "
+                  "the rest would be silently cut")
+    elif secret:
+        _fail("VRRPv3 has no authentication: the VRRP secret would not be used. Leave lb_vip_auth_pass "
+              "empty (VRRP is restricted to the peers by source address) or use VRRP version 2")
+    try:
+        interval = float(str(advert_int).strip())
+    except ValueError:
+        _fail("the advertisement interval must be a number of seconds, got %r" % (advert_int,))
+    if isinstance(advert_int, bool):
+        _fail("the advertisement interval must be a number of seconds, got %r" % (advert_int,))
+    if version == 2 and (interval != int(interval) or not 1 <= interval <= 255):
+        _fail("VRRPv2 advertises in whole seconds (1..255), got an interval of %s: "
+              "use VRRP version 3 for sub-second advertisements" % advert_int)
+    if version == 3 and not 0.01 <= interval <= 40.95:
+        _fail("the VRRPv3 advertisement interval must be in 0.01..40.95 s, got %s" % advert_int)
+    return version, interval
+
+
+def lb_vip_plan(hosts, vips, secret=None, tiebreak="none", version=2, advert_int=1):
     """Validated plan (see DOCUMENTATION); raises AnsibleFilterError on bad input."""
-    if secret is None or not isinstance(secret, str) or not secret.strip():
-        _fail("the VRRP secret is missing or empty: set lb_vip_auth_pass (from vault)")
-    if len(secret) > 8:
-        _fail("the VRRP secret is longer than 8 characters: VRRP PASS authentication only carries 8, "
-              "the rest would be silently cut")
+    version, interval = _version(version, secret, advert_int)
     checked = _hosts(hosts)
     prios = _priorities(checked, tiebreak)
     plan_vips = _vips(vips, checked)
@@ -194,7 +231,7 @@ def lb_vip_plan(hosts, vips, secret=None, tiebreak="none"):
             "address": str(host["address"]),
             "peers": [str(h["address"]) for h in checked if h["name"] != host["name"]],
         }
-    return {"hosts": plan_hosts, "vips": plan_vips}
+    return {"hosts": plan_hosts, "vips": plan_vips, "version": version, "advert_int": interval}
 
 
 class FilterModule(object):

@@ -25,8 +25,11 @@ author:
 options:
   _input:
     description:
-      - A list of dicts with keys C(port) (int 1-65535, required), C(proto) (C(tcp) or C(udp),
-        default C(tcp)), C(sources) (list of IPv4/IPv6 CIDRs, default any) and C(comment) (str).
+      - A list of dicts with keys C(port) (int 1-65535, required for C(tcp) and C(udp)), C(proto)
+        (C(tcp), C(udp) or C(vrrp), default C(tcp)), C(sources) (list of IPv4/IPv6 CIDRs, default
+        any) and C(comment) (str).
+      - C(proto=vrrp) allows IP protocol 112 (VRRP, keepalived) and takes no C(port); give it the
+        peers as C(sources).
       - Or a dict mapping a source name to such a list.
     type: raw
     required: true
@@ -41,6 +44,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ [{'port': 9100, 'sources': ['10.0.0.0/8']}] | seed.fleet.nft_allow_rules(source='monitoring') }}"
   # -> ['ip saddr { 10.0.0.0/8 } tcp dport 9100 accept comment "monitoring"']
+
+- name: VRRP from the peer load balancer only
+  ansible.builtin.debug:
+    msg: "{{ [{'proto': 'vrrp', 'sources': ['10.0.0.12']}] | seed.fleet.nft_allow_rules(source='lb_vip') }}"
+  # -> ['ip saddr { 10.0.0.12/32 } meta l4proto 112 accept comment "lb_vip"']
 """
 
 RETURN = r"""
@@ -57,6 +65,9 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
 _KEYS = frozenset(("port", "proto", "sources", "comment"))
+# Protocols with ports, and protocols without (nftables l4proto number).
+_PORT_PROTOS = ("tcp", "udp")
+_PORTLESS_PROTOS = {"vrrp": 112}
 _COMMENT_DROP = re.compile(r"[^A-Za-z0-9 _.,:;/()@+=#-]")
 _COMMENT_MAX = 128
 
@@ -105,15 +116,19 @@ def _render(rules, source):
         unknown = sorted(set(rule) - _KEYS)
         if unknown:
             raise AnsibleFilterError("%s: unknown key(s) %s (allowed: comment, port, proto, sources)" % (where, ", ".join(unknown)))
-        if "port" not in rule:
-            raise AnsibleFilterError("%s: port is required" % where)
-        port = _port(rule["port"], where)
         proto = rule.get("proto") or "tcp"
-        if proto not in ("tcp", "udp"):
-            raise AnsibleFilterError("%s: proto must be tcp or udp, got %r" % (where, proto))
-        v4, v6 = _sources(rule.get("sources"), where)
+        if proto not in _PORT_PROTOS and proto not in _PORTLESS_PROTOS:
+            raise AnsibleFilterError("%s: proto must be tcp, udp or vrrp, got %r" % (where, proto))
         comment = ' comment "%s"' % _comment(rule.get("comment"), source)
-        tail = "%s dport %d accept%s" % (proto, port, comment)
+        if proto in _PORTLESS_PROTOS:
+            if rule.get("port") is not None:
+                raise AnsibleFilterError("%s: proto %s has no port, got port %r" % (where, proto, rule["port"]))
+            tail = "meta l4proto %d accept%s" % (_PORTLESS_PROTOS[proto], comment)
+        else:
+            if rule.get("port") is None:
+                raise AnsibleFilterError("%s: port is required" % where)
+            tail = "%s dport %d accept%s" % (proto, _port(rule["port"], where), comment)
+        v4, v6 = _sources(rule.get("sources"), where)
         if not v4 and not v6:
             out.append(tail)
         if v4:

@@ -24,9 +24,10 @@ class Load:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.started = 0.0
+        self.end = 0.0
 
-    def _worker(self, end: float) -> None:
-        while time.time() < end:
+    def _worker(self) -> None:
+        while time.time() < self.end:
             t0 = time.time()
             ok, detail = False, ""
             try:
@@ -45,12 +46,17 @@ class Load:
 
     def start(self) -> "Load":
         self.started = time.time()
-        end = self.started + self.seconds
-        self._threads = [threading.Thread(target=self._worker, args=(end,), daemon=True)
+        self.end = self.started + self.seconds
+        self._threads = [threading.Thread(target=self._worker, daemon=True)
                          for _i in range(self.workers)]
         for thread in self._threads:
             thread.start()
         return self
+
+    def stop(self, after: float = 0.0) -> "Load":
+        """End the load `after` seconds from now (never later than its bound), then wait for it."""
+        self.end = min(self.end, time.time() + after)
+        return self.wait()
 
     def wait(self) -> "Load":
         for thread in self._threads:
@@ -87,6 +93,10 @@ class Load:
             last_fail = failed[-1][0] if failed else fault_at
             recovered = [e[1] for e in ok if e[0] >= last_fail]
             out["recovery_s"] = round((recovered[0] if recovered else float("nan")) - fault_at, 3) if failed else 0.0
+            # outage: what clients saw, from the start of the first failed request after the fault to
+            # that first answer (recovery_s also counts the time the fault command took to bite)
+            out["outage_s"] = (round((recovered[0] if recovered else float("nan")) - first_fail_after[0], 3)
+                               if first_fail_after else 0.0)
             out["ok_after_fault"] = len(after)
             out["first_failure_after_fault_s"] = round(first_fail_after[0] - fault_at, 3) if first_fail_after else None
         return out

@@ -2,7 +2,7 @@
 one holder, bad input refused, a deploy with a failover in the middle (both LBs keep one
 color), then failovers under a bounded load sent from this machine to the floating
 address on the scenario's own network: HAProxy stopped, LB killed, killed LB back (no
-fail-back), planned switch-over by the runbook's playbook. Each measurement is printed
+fail-back), planned switch-overs by the runbook's playbook. Each measurement is printed
 as JSON (pytest -s) and appended to $LB_HA_RESULTS when set.
 
 The tests run in file order and build on each other.
@@ -14,7 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import testinfra
 import vip_load
 
@@ -112,12 +111,18 @@ def record(key, summary):
             out.write(json.dumps({key: summary}) + "\n")
 
 
-def measured(key, fault, seconds=14, before=3.0):
-    """Run `fault` `before` seconds into a bounded load on the VIP; return the summary."""
-    load = vip_load.Load(VIP, 80, seconds=seconds, workers=8, timeout=2.0).start()
+def measured(key, fault, seconds=14, before=3.0, after=None):
+    """Run `fault` `before` seconds into a bounded load on the VIP; return the summary.
+
+    With `after`, the load runs until `after` seconds past the end of `fault` (at most 110 s
+    in all): a fault that takes a while (a playbook) is covered from its start to its end.
+    """
+    load = vip_load.Load(VIP, 80, seconds=110 if after is not None else seconds, workers=8, timeout=2.0).start()
     time.sleep(before)
     fault_at = time.time()
     fault()
+    if after is not None:
+        load.stop(after)
     load.wait()
     summary = load.summary(fault_at)
     summary["holder_after"] = holders()
@@ -142,6 +147,10 @@ def test_one_holder_and_nonlocal_bind():
         host.check_output("python3 -c \"import socket; s=socket.socket(); s.bind(('%s', 0))\"" % VIP)
         assert "seed-fleet-vrrp" in host.check_output("journalctl -t seed-fleet-vrrp --no-pager -q")
     assert "priority 150" in HOSTS["lb_ha-lb1"].check_output("grep priority /etc/keepalived/keepalived.conf")
+    # VRRPv3, sub-second adverts, adverts accepted from the peer only, no (unused) secret
+    conf = HOSTS["lb_ha-lb1"].check_output("cat /etc/keepalived/keepalived.conf")
+    assert re.search(r"^\s*version 3$", conf, re.M) and re.search(r"^\s*advert_int 0.5$", conf, re.M), conf
+    assert re.search(r"^\s*check_unicast_src$", conf, re.M) and "auth_pass" not in conf, conf
 
 
 def test_traffic_through_the_floating_address():
@@ -157,7 +166,11 @@ def test_bad_input_is_refused_before_anything_is_written():
         (["-e", "lb_vip_priority=120"], "have the same priority 120 and no tie-break"),
         (["-e", '{"lb_vip_addresses": [{"name": "demo", "address": "10.99.0.100", "virtual_router_id": 121}]}'],
          "is outside the network 10.121.21.0/24"),
-        (["-e", "lb_vip_auth_pass="], "VRRP secret is missing or empty"),
+        (["-e", "lb_vip_vrrp_version=2", "-e", "lb_vip_advert_int=1", "-e", "lb_vip_auth_pass="],
+         "VRRP secret is missing or empty"),
+        # VRRPv3 carries no authentication: a secret would give a false sense of safety
+        (["-e", "lb_vip_auth_pass=mol-vrrp"], "VRRPv3 has no authentication"),
+        (["-e", "lb_vip_vrrp_version=2", "-e", "lb_vip_auth_pass=mol-vrrp"], "VRRPv2 advertises in whole seconds"),
     ]
     for extra, message in cases:
         rc, out = run_playbook("lb_vip.yml", *extra)
@@ -168,6 +181,51 @@ def test_bad_input_is_refused_before_anything_is_written():
     rc, out = run_playbook("lb_vip.yml", "--check", "-e", "lb_vip_priority=120",
                            "-e", "lb_vip_priority_tiebreak=inventory_order")
     assert rc == 0, out[-3000:]
+
+
+VRRP_COUNTERS = """
+table inet lbtest {
+    chain input {
+        type filter hook input priority filter + 10; policy accept;
+        ip saddr %s meta l4proto vrrp counter comment "peer"
+        ip saddr %s meta l4proto vrrp counter comment "other"
+    }
+}
+"""
+# A VRRPv3 advert for router id 121 at priority 254 (would win any election) for the VIP.
+FORGED = ("python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112); "
+          "[s.sendto(bytes([0x31, 121, 254, 1, 0, 50, 0, 0]) + socket.inet_aton('%s'), ('%s', 0)) "
+          "for _ in range(10)]\"")
+
+
+def test_vrrp_gets_through_the_firewall_from_the_peer_only():
+    """baseline's default-deny firewall runs on both LBs; lb_vip opened VRRP for the peer only."""
+    addresses = {"lb_ha-lb1": "10.121.21.11", "lb_ha-lb2": "10.121.21.12"}
+    holder = holders()[0]
+    backup = [n for n in LBS if n != holder][0]
+    for name in LBS:
+        peer = [addresses[n] for n in LBS if n != name][0]
+        assert "managed-by: seed.fleet.baseline" in HOSTS[name].check_output("cat /etc/nftables.conf")
+        rules = HOSTS[name].check_output("nft list chain inet seed_fleet allow")
+        vrrp = [line.strip() for line in rules.splitlines() if "l4proto" in line]
+        assert len(vrrp) == 1, rules
+        assert re.match(r'ip saddr %s meta l4proto (vrrp|112) accept comment "lb_vip VRRP peers"$'
+                        % re.escape(peer), vrrp[0]), rules
+    # counters behind the firewall (priority filter + 10) see only what it accepted
+    host = HOSTS[backup]
+    host.check_output("nft -f - <<'EOF'\n%s\nEOF" % (VRRP_COUNTERS % (addresses[holder], "10.121.21.21")))
+    try:
+        app = testinfra.get_host("docker://lb_ha-app1")
+        app.check_output(FORGED % (VIP, addresses[backup]))
+        time.sleep(2)
+        counters = host.check_output("nft list table inet lbtest")
+    finally:
+        host.run("nft delete table inet lbtest")
+    peer_packets = int(re.search(r'packets (\d+) bytes \d+ comment "peer"', counters).group(1))
+    other_packets = int(re.search(r'packets (\d+) bytes \d+ comment "other"', counters).group(1))
+    assert peer_packets > 0 and other_packets == 0, counters
+    # the forged advert changed nothing: one holder, the same one
+    assert holders() == [holder]
 
 
 SAMPLER = r"""
@@ -240,8 +298,11 @@ def test_failover_when_haproxy_stops():
     other = [n for n in LBS if n != active][0]
     summary = measured("haproxy_stopped", lambda: HOSTS[active].check_output("systemctl stop haproxy"))
     assert summary["holder_after"] == [other]
+    # the goal: at most 3 s in which clients see failures (check fails once, peer takes over)
+    assert summary["outage_s"] <= MAX_FAILED_WINDOW_S, summary
     assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
-    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 1, summary
+    # recovery_s also counts the time `systemctl stop` takes to stop HAProxy on a busy machine
+    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 2, summary
     assert "seed_fleet_vrrp_state{vrrp_instance=\"demo\",state=\"FAULT\"} 1" in vrrp_state(active)
     assert "MASTER" in vrrp_state(other)
     HOSTS[active].check_output("systemctl start haproxy")
@@ -256,8 +317,10 @@ def test_failover_when_the_lb_dies():
                        lambda: subprocess.run(["docker", "kill", active], check=True, capture_output=True))
     assert summary["holder_after"] == [other]
     assert summary["failed_window_s"] <= MAX_FAILED_WINDOW_S, summary
-    # VRRPv2 (PASS auth) adverts every second: the peer waits 3 of them + skew (~3.6 s)
-    assert summary["recovery_s"] <= 3 * 1 + 2.5, summary
+    # VRRPv3 adverts every 0.5 s: the peer waits 3 of them + skew (~1.8 s), then a client's SYN
+    # sent to the dead host is retried after 1 s: the goal, at most 3 s of failures
+    assert summary["outage_s"] <= MAX_FAILED_WINDOW_S, summary
+    assert summary["recovery_s"] <= MAX_FAILED_WINDOW_S + 0.5, summary
     RESULTS["killed"] = active
 
 
@@ -297,24 +360,31 @@ def test_killed_lb_restored_the_live_color_by_itself():
 
 
 def test_planned_switch_over_by_the_runbook_loses_nothing():
-    active = both_up()
-    other = [n for n in LBS if n != active][0]
+    """Three switch-overs by the runbook's playbook, each under a load that covers all of it: 0 failed."""
     runbook = (PROJECT / "docs" / "runbooks" / "lb-switch-over.md").read_text()
     assert "playbooks/lb_handover.yml -e lb_handover_from=" in runbook
+    totals = {"switch_overs": 0, "requests": 0, "failed": 0}
+    for turn in range(3):
+        active = both_up()
+        other = [n for n in LBS if n != active][0]
 
-    def handover():
-        rc, out = run_playbook("lb_handover.yml", "-e", "lb_handover_from=%s" % active)
-        assert rc == 0, out[-3000:]
+        def handover(name=active):
+            rc, out = run_playbook("lb_handover.yml", "-e", "lb_handover_from=%s" % name)
+            assert rc == 0, out[-3000:]
+            assert re.search(r"drained after [0-9.]+s: 0 sessions", out), out[-3000:]
 
-    summary = measured("planned_switch_over", handover, seconds=16)
-    assert summary["holder_after"] == [other]
-    assert HOSTS[active].service("keepalived").is_running
-    # The goal is 0. Known (issue #21, open): now and then one connection still in flight on
-    # the old LB is reset when the handover takes the address off its lo (1 of 15,962 seen).
-    # More than that is a regression; a single reset is recorded as the known gap.
-    assert summary["failed"] <= 1, summary
-    if summary["failed"]:
-        pytest.xfail("planned switch-over reset %d connection(s) in flight (issue #21)" % summary["failed"])
+        summary = measured("planned_switch_over_%d" % (turn + 1), handover, after=3.0)
+        assert summary["holder_after"] == [other]
+        assert HOSTS[active].service("keepalived").is_running
+        # the drain is over: no address left on lo, ARP answered again
+        assert VIP not in HOSTS[active].check_output("ip -4 -o addr show dev lo")
+        assert "seed_fleet_drain" not in HOSTS[active].check_output("nft list tables")
+        # nothing in flight is cut: the old LB keeps the address on lo until its frontends are empty
+        assert summary["failed"] == 0, summary
+        totals["switch_overs"] += 1
+        totals["requests"] += summary["requests"]
+        totals["failed"] += summary["failed"]
+    record("planned_switch_over", totals)
 
 
 def test_journal_has_the_failover_events():

@@ -99,3 +99,46 @@ def test_bad_input(hosts, vips, secret, tiebreak, message):
 
 def test_filter_is_registered():
     assert FilterModule().filters()["lb_vip_plan"] is lb_vip_plan
+
+
+@pytest.mark.parametrize(
+    ("version", "secret", "advert_int", "expected"),
+    [
+        (2, "s3cret", 1, (2, 1.0)),
+        ("2", "s3cret", "3", (2, 3.0)),
+        # VRRPv3: sub-second adverts, no authentication (VRRP is limited to the peers by source address)
+        (3, "", 0.5, (3, 0.5)),
+        ("3", None, "0.25", (3, 0.25)),
+        (3, "", 1, (3, 1.0)),
+    ],
+)
+def test_versions(version, secret, advert_int, expected):
+    plan = lb_vip_plan(lbs(150, 100), VIP, secret=secret, version=version, advert_int=advert_int)
+    assert (plan["version"], plan["advert_int"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "secret", "advert_int", "message"),
+    [
+        (4, "s3cret", 1, "VRRP version must be 2 or 3"),
+        (True, "s3cret", 1, "VRRP version must be 2 or 3"),
+        # a missing VRRP secret (VRRPv2)
+        (2, "", 1, "VRRP secret is missing or empty"),
+        (2, None, 0.5, "VRRP secret is missing or empty"),
+        # a secret VRRPv3 would silently ignore
+        (3, "s3cret", 0.5, "VRRPv3 has no authentication"),
+        (2, "s3cret", 0.5, "VRRPv2 advertises in whole seconds"),
+        (2, "s3cret", 0, "VRRPv2 advertises in whole seconds"),
+        (2, "s3cret", 1.5, "VRRPv2 advertises in whole seconds"),
+        (3, "", 0, "must be in 0.01..40.95"),
+        (3, "", 41, "must be in 0.01..40.95"),
+        (3, "", "fast", "must be a number of seconds"),
+        (3, "", True, "must be a number of seconds"),
+    ],
+)
+def test_bad_version_secret_interval(version, secret, advert_int, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        lb_vip_plan(lbs(150, 100), VIP, secret=secret, version=version, advert_int=advert_int)
+    assert message in str(err.value)
+    if secret:
+        assert secret not in str(err.value)

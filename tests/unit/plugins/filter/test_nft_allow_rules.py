@@ -30,6 +30,15 @@ from ansible_collections.seed.fleet.plugins.filter.nft_allow_rules import Filter
         # A comment cannot break out of its quotes or the line.
         ([{"port": 80, "comment": 'x" accept; drop\nfoo'}], ['tcp dport 80 accept comment "x accept; drop foo"']),
         ([{"port": 80}, {"port": 80}], ['tcp dport 80 accept comment "baseline_firewall_allow"']),
+        # VRRP (IP protocol 112, keepalived) has no port: from the peers only, or from anyone.
+        (
+            [{"proto": "vrrp", "sources": ["10.121.21.12", "fd00::12"], "comment": "lb_vip"}],
+            [
+                'ip saddr { 10.121.21.12/32 } meta l4proto 112 accept comment "lb_vip"',
+                'ip6 saddr { fd00::12/128 } meta l4proto 112 accept comment "lb_vip"',
+            ],
+        ),
+        ([{"proto": "vrrp", "port": None}], ['meta l4proto 112 accept comment "baseline_firewall_allow"']),
     ],
 )
 def test_renders(rules, expected):
@@ -63,7 +72,10 @@ def test_long_comment_is_cut():
         ([{"port": 65536}], "port must be an integer 1-65535"),
         ([{"port": "http"}], "port must be an integer 1-65535"),
         ([{"port": True}], "port must be an integer 1-65535"),
-        ([{"port": 80, "proto": "icmp"}], "proto must be tcp or udp"),
+        ([{"port": 80, "proto": "icmp"}], "proto must be tcp, udp or vrrp"),
+        ([{"port": 112, "proto": "vrrp"}], "proto vrrp has no port, got port 112"),
+        ([{"proto": "udp"}], "port is required"),
+        ([{"proto": "vrrp", "sources": ["10.0.0.300"]}], "is not an IPv4/IPv6 address or CIDR"),
         ([{"port": 80, "sources": "10.0.0.0/8"}], "sources must be a list"),
         ([{"port": 80, "sources": ["10.0.0.300/8"]}], "is not an IPv4/IPv6 address or CIDR"),
         ([{"port": 80, "src": ["10.0.0.0/8"]}], "unknown key(s) src"),
