@@ -216,12 +216,12 @@ def test_a_bad_vault_password_stops_before_any_change(tmp_path, password_file, e
 # --- 2. deploy (docs/runbooks/deploy.md) ---------------------------------------------
 
 def test_deploy_first_version():
-    run("seed.fleet.deploy", "-e", "blue_green_version=v1")
+    run("seed.fleet.deploy", "-e", "blue_green_app=demo", "-e", "blue_green_version=v1")
     assert_users_see("v1", "blue")
 
 
 def test_deploy_v2():
-    run("seed.fleet.deploy", "-e", "blue_green_version=v2")
+    run("seed.fleet.deploy", "-e", "blue_green_app=demo", "-e", "blue_green_version=v2")
     assert_users_see("v2", "green")
     for container in APPS.values():
         assert running(container, "demo-blue")  # warm
@@ -231,7 +231,7 @@ def test_deploy_v2():
 # --- 3. rollback (docs/runbooks/rollback.md) -----------------------------------------
 
 def test_rollback_to_v1():
-    run("seed.fleet.rollback")
+    run("seed.fleet.rollback", "-e", "blue_green_app=demo")
     assert_users_see("v1", "blue")
     for container in APPS.values():
         assert dexec(container, "systemctl is-enabled seed-fleet-demo-retire-blue.timer", check=False) != "enabled"
