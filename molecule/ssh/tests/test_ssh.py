@@ -254,7 +254,7 @@ def awx_inventory() -> str:
     """The inventory as AWX's inventory update stores it: `ansible-inventory --list --export`
     of the example plus the overlay (vault values stay encrypted), served by a script."""
     r = shipping.run([shipping.tool("ansible-inventory"), "-i", ssh_fleet.EXAMPLE, "-i", FLEET / "overlay",
-                      "--list", "--export"], cwd=ssh_fleet.user_dir(FLEET), env=ssh_fleet.user_env(FLEET))
+                      "--vault-password-file", ssh_fleet.VAULT_PASS, "--list", "--export"], cwd=ssh_fleet.user_dir(FLEET), env=ssh_fleet.user_env(FLEET))
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert "__ansible_vault" in json.dumps(data["all"]["vars"]), "vault values are not kept encrypted"
