@@ -394,6 +394,7 @@ class HttpProbe:
                 break
             budget = min(self.timeout, remaining)
             attempts += 1
+            attempt_started = self._clock()
             ok, got, reason, latency, timed_out = self.probe_once(budget)
             latencies.append(latency)
             if ok:
@@ -409,7 +410,9 @@ class HttpProbe:
                 else:
                     last_failure = reason
                     status = got
-            wait = min(self.interval, end - self._clock())
+            # `interval` runs from the start of one attempt to the start of the next: slow
+            # answers (a loaded host) do not stretch N attempts past N x interval.
+            wait = min(self.interval - (self._clock() - attempt_started), end - self._clock())
             if wait <= 0:
                 if end - self._clock() <= 0:
                     break

@@ -13,7 +13,7 @@ Runs, on the controller alone:
   argument spec must stop the job before any task of the role runs.
 
 The real deploy and rollback through ansible-runner, against real hosts, run in the
-Molecule scenario molecule/shipped (tests/test_shipped.py).
+Molecule scenario molecule/ssh (tests/test_ssh.py, the AWX tests).
 """
 from __future__ import annotations
 

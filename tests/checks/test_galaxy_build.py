@@ -12,8 +12,8 @@
 4. ansible-doc renders every module, filter and role of the installed copy.
 
 Build, install and the user-like environment come from tests/lib/shipping.py. The
-installed ``seed.fleet.site`` running for real against hosts (and idempotent) is the
-Molecule scenario molecule/shipped.
+installed ``seed.fleet.site`` running for real against hosts over SSH (and idempotent) is
+the Molecule scenario molecule/ssh (tests/lib/ssh_fleet.py).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """seed.fleet as users get it: the Galaxy tarball, installed, run by ansible-runner like AWX.
 
 One place for what tests/checks/test_galaxy_build.py, tests/checks/test_ansible_runner.py
-and the Molecule scenario molecule/shipped (converge and tests) share:
+and the Molecule scenario molecule/ssh (tests/lib/ssh_fleet.py and its tests) share:
 
 * build_tarball(): ``ansible-galaxy collection build`` of the tracked and new (not
   ignored) files, so no venv, cache, lab state or local junk can reach the artifact;

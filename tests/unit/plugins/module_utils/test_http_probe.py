@@ -164,6 +164,15 @@ def test_trickle_bounded_by_timeout_per_request(srv):
     assert took < 1.7 and res["attempts"] >= 3
 
 
+def test_interval_runs_from_attempt_start_to_attempt_start(srv):
+    """Slow answers do not stretch the pace: 4 healthy answers of 0.3 s at interval 0.5 fit a
+    2.6 s deadline (4 x 0.5 + 0.6). Paced end to start they did not: the post-switch window
+    of a deploy failed on a loaded host with every answer healthy (molecule/ssh)."""
+    srv.script.set({"status": 200, "delay": 0.3})
+    res = probe(srv.url, successes=4, interval=0.5, deadline=2.6, timeout=2)
+    assert res["ok"] and res["attempts"] == 4 and res["successes"] == 4, res
+
+
 def test_last_failure_not_masked_by_cut_short_attempt(srv):
     """The last attempt, cut short by the deadline, must not hide why the check really failed."""
     srv.script.set({"status": 500}, {"status": 200, "delay": 5})
