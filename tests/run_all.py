@@ -106,11 +106,14 @@ def run_scenarios(jobs: list[tuple[str, str]], workers: int) -> list[tuple[str, 
                 busy.add(job[1])
             suite, scenario = job
             cmd = ["env", f"SEED_FLEET_SUITE={suite}", str(VENV_BIN / "molecule"), "test", "-s", scenario]
-            result = run_stage(f"molecule:{suite}:{scenario}", cmd)
-            with cond:
-                results.append(result)
-                busy.discard(scenario)
-                cond.notify_all()
+            result = (f"molecule:{suite}:{scenario}", 1, 0.0)
+            try:
+                result = run_stage(f"molecule:{suite}:{scenario}", cmd)
+            finally:
+                with cond:
+                    results.append(result)
+                    busy.discard(scenario)
+                    cond.notify_all()
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, workers))]
     for t in threads:
