@@ -115,7 +115,7 @@ def run_scenarios(jobs: list[tuple[str, str]], workers: int) -> list[tuple[str, 
                     busy.discard(scenario)
                     cond.notify_all()
 
-    threads = [threading.Thread(target=worker) for _ in range(max(1, workers))]
+    threads = [threading.Thread(target=worker) for _slot in range(max(1, workers))]
     for t in threads:
         t.start()
     for t in threads:

@@ -15,7 +15,7 @@ rows = list(csv.reader((out / "load.csv").open()))
 t0 = min(float(r[0]) for r in rows)
 fig, (ax, ax2) = plt.subplots(2, 1, figsize=(16, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
 for (mode, kind), color in {("ka", "fast"): "tab:blue", ("close", "fast"): "tab:orange",
-                             ("ka", "slow"): "tab:gray", ("close", "slow"): "silver"}.items():
+                            ("ka", "slow"): "tab:gray", ("close", "slow"): "silver"}.items():
     pts = [(float(r[0]) - t0, float(r[1]) * 1000) for r in rows if r[2] == mode and r[3] == kind and r[4].startswith("2")]
     ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=1, c=color, label=f"{mode}/{kind}", alpha=0.5)
 bad = [(float(r[0]) - t0, max(float(r[1]) * 1000, 1)) for r in rows if not r[4].startswith("2")]

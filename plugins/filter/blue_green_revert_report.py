@@ -63,7 +63,6 @@ def _get(mapping, key, default=None):
     return default
 
 
-
 def blue_green_revert_report(lbs, hostvars, revert_var="__blue_green_revert", traffic_var="__blue_green_traffic_now"):
     """{'revert_failed': {lb: why}, 'traffic_by_lb': {lb: what}} over the load balancers, from their hostvars."""
     if lbs is None:

@@ -84,7 +84,7 @@ def test_traffic_goes_only_to_the_ready_color(host):
 
 def test_tls_frontend(host):
     out = colors(host, 10, url="https://demo.example/",
-                  extra="-k --resolve demo.example:443:127.0.0.1")
+                 extra="-k --resolve demo.example:443:127.0.0.1")
     assert set(out) == {"green"}
 
 
