@@ -44,8 +44,9 @@ CONTAINERS = {"lb1.example.com": "ssh-lb1", **APPS, "mon1.example.com": "ssh-mon
 ADMIN_SOCKET = "/run/haproxy/admin.sock"
 
 
-def run(playbook: str, *args: str, ok: bool = True, on_line=None) -> subprocess.CompletedProcess:
-    proc = ssh_fleet.run(playbook, list(args), on_line=on_line)
+def run(playbook: str, *args: str, ok: bool = True, on_line=None, tool: str = "ansible-playbook") -> subprocess.CompletedProcess:
+    """ssh_fleet.run; tool="ansible" runs an ad-hoc command (the runbooks' one-liners): playbook is then the pattern."""
+    proc = ssh_fleet.run(playbook, list(args), on_line=on_line, tool=tool)
     if ok:
         assert proc.returncode == 0, proc.stdout[-6000:]
     return proc
