@@ -52,15 +52,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-
-
-def _get(mapping, key, default=None):
-    try:
-        if key in mapping:
-            return mapping[key]
-    except (TypeError, KeyError):
-        pass
-    return default
+from ansible_collections.seed.fleet.plugins.module_utils._mapping import get as _get
 
 
 def blue_green_revert_report(lbs, hostvars, revert_var="__blue_green_revert", traffic_var="__blue_green_traffic_now"):

@@ -71,6 +71,7 @@ import socket
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
+from ansible_collections.seed.fleet.plugins.module_utils._mapping import get as _get
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
 _CIDR_LIKE = re.compile(r"^[0-9a-fA-F:.]+(/[0-9]+)?$")
@@ -95,15 +96,6 @@ def _is_ip(text):
     except ValueError:
         return False
     return True
-
-
-def _get(mapping, key, default=None):
-    try:
-        if key in mapping:
-            return mapping[key]
-    except (TypeError, KeyError):
-        pass
-    return default
 
 
 def _host_addresses(host, hostvars, where):
