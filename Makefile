@@ -17,12 +17,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # (SUITES), and the one suite of the lab and of `make molecule` (SUITE).
 SUITES ?= bookworm
 SUITE ?= bookworm
+# `make lab SSH=1`: the lab's site run (and later lab commands) over SSH as the admin, sudo.
+SSH ?= 0
 export SEED_FLEET_SUITE := $(SUITE)
 
 .PHONY: help venv venv-oldest deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
 
 help:
 	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml"
+	@echo "make lab SSH=1  the same lab reached over SSH as its admin (sudo, host key checking on)"
 	@echo "make lab-down   remove the lab containers, network and state"
 	@echo "make test       yamllint, ansible-lint, sanity + units (newest and oldest core), checks, every Molecule scenario"
 	@echo "make molecule SCENARIO=name [SUITE=trixie]   one scenario on one Debian suite"
@@ -62,7 +65,7 @@ images: docker
 	@$(PYTHON) lab/images/build.py $(addprefix --suite ,$(sort $(SUITES) $(SUITE)))
 
 lab: venv images
-	@bash lab/lab.sh up
+	@SSH=$(SSH) bash lab/lab.sh up
 
 lab-down: venv
 	@bash lab/lab.sh down

@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ANSIBLE_CONFIG=$PWD/ansible.cfg ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-1}
 INV=inventories/lab
+# `make lab SSH=1`: the same fleet reached over SSH as its admin with sudo; lab/ssh.yml
+# writes the overlay inventory. Every later lab command uses it, host key checking on.
+SSH_OVERLAY=.lab/ssh/inventory
+INVENTORY=(-i "$INV")
+over_ssh() {
+  [[ -f $SSH_OVERLAY/hosts.yml ]] || return 1
+  INVENTORY=(-i "$INV" -i "$SSH_OVERLAY")
+  export ANSIBLE_HOST_KEY_CHECKING=True
+}
+over_ssh || true
 
 summary() {
   echo
@@ -22,14 +32,22 @@ summary() {
 TXT
   echo "  monitoring password: docker exec seed-lab-mon1 cat /etc/prometheus/web/prometheus.password"
   printf '  live now: %s\n' "$(curl -s -m 3 http://127.0.0.1:8080/ || echo 'no answer on 127.0.0.1:8080')"
-  echo "  ansible -i $INV all -m ping     # talk to the fleet"
+  if over_ssh; then
+    echo "  ansible -i $INV -i $SSH_OVERLAY all -m ping   # talk to the fleet (SSH as fleetadmin, sudo)"
+  else
+    echo "  ansible -i $INV all -m ping     # talk to the fleet (docker connection; make lab SSH=1: over SSH)"
+  fi
   echo "  make lab-down                    # remove it all"
 }
 
 case "${1:-up}" in
   up)
     ansible-playbook lab/up.yml
-    ansible-playbook -i "$INV" playbooks/site.yml
+    if [[ ${SSH:-0} == 1 ]]; then
+      ansible-playbook -i "$INV" lab/ssh.yml
+      over_ssh
+    fi
+    ansible-playbook "${INVENTORY[@]}" playbooks/site.yml
     summary
     ;;
   down)
@@ -38,10 +56,10 @@ case "${1:-up}" in
     ;;
   deploy)
     [[ -n ${2:-} ]] || { echo "usage: make lab-deploy VERSION=v2" >&2; exit 2; }
-    ansible-playbook -i "$INV" playbooks/deploy.yml -e "blue_green_version=$2"
+    ansible-playbook "${INVENTORY[@]}" playbooks/deploy.yml -e "blue_green_version=$2"
     ;;
   rollback)
-    ansible-playbook -i "$INV" playbooks/rollback.yml
+    ansible-playbook "${INVENTORY[@]}" playbooks/rollback.yml
     ;;
   *)
     echo "usage: lab.sh up|down|deploy VERSION|rollback" >&2; exit 2 ;;

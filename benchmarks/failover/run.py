@@ -12,7 +12,10 @@ connection) and goes only to the floating address on that network.
 
 Per fault: requests, ok, failed, failed_window_s (first to last failed request),
 longest_without_success_s, recovery_s (fault to the first success after the last
-failure), holder_after.
+failure), holder_after; then each goal of issue #21 (GOALS) with the measured value, and
+the exit status is 1 when one is missed. The scenario's own asserts are looser bounds
+(the address moved by itself, within 10 s), so a busy CI machine does not fail it on a
+timing; the goals are held here, on a machine running nothing else.
 """
 from __future__ import annotations
 
@@ -25,6 +28,26 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Issue #21's goals, judged here (the scenario itself only holds every run to looser bounds that
+# no machine load excuses): per fault, the largest value allowed for each measurement.
+GOALS = {
+    "haproxy_stopped": {"outage_s": 3.0, "failed_window_s": 3.0},
+    "lb_killed": {"outage_s": 3.0, "failed_window_s": 3.0},
+    "lb_restarted": {"failed": 0},
+    "planned_switch_over": {"failed": 0},
+    "deploy_lb_divergence": {"longest_divergence_s": 1.0},
+}
+
+
+def judge(faults: dict) -> dict:
+    """Each goal with the measured value and whether it was met (a missing measurement is not met)."""
+    verdict = {}
+    for fault, limits in GOALS.items():
+        for key, limit in limits.items():
+            value = faults.get(fault, {}).get(key)
+            met = value is not None and value <= limit
+            verdict[f"{fault}.{key}"] = {"limit": limit, "measured": value, "met": met}
+    return verdict
 
 
 def main() -> int:
@@ -42,8 +65,10 @@ def main() -> int:
         if results.exists():
             for line in results.read_text().splitlines():
                 out["faults"].update(json.loads(line))
+    out["goals"] = judge(out["faults"])
+    out["goals_met"] = all(g["met"] for g in out["goals"].values())
     print(json.dumps(out, indent=2, sort_keys=True))
-    return proc.returncode
+    return proc.returncode or (0 if out["goals_met"] else 1)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,43 @@ def test_open_ports_are_the_table(source, target, scans):
         % (source, target, sorted(got), sorted(want), sorted(got - want), sorted(want - got)))
 
 
+def udp_scan(source, target_addr):
+    """Every UDP port; returns nmap's counts per state. No answer = open|filtered (dropped);
+    an ICMP port-unreachable = closed (the packet reached the host's stack); a reply = open."""
+    out = subprocess.run(
+        ["docker", "exec", source, "nmap", "-sU", "-Pn", "-n", "-p", "1-65535", "--min-rate", "5000",
+         "--max-retries", "0", "--host-timeout", "120s", "-oX", "-", target_addr],
+        capture_output=True, text=True, check=True, timeout=200).stdout
+    root = ET.fromstring(out)
+    counts = {}
+    for extra in root.findall(".//extraports"):
+        counts[extra.get("state")] = counts.get(extra.get("state"), 0) + int(extra.get("count"))
+    for port in root.findall(".//port"):
+        state = port.find("state").get("state")
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def udp_scans(addresses):
+    """The same pairs over UDP, plus a control: the monitoring host scanning the outsider (no firewall)."""
+    pairs = PAIRS + [(MON, OUTSIDER)]
+    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        futures = {pair: pool.submit(udp_scan, pair[0], addresses[pair[1]]) for pair in pairs}
+        return {pair: f.result() for pair, f in futures.items()}
+
+
+def test_udp_is_dropped_on_every_port(udp_scans):
+    """The table opens no UDP port: from every source, every one of the 65535 ports of every fleet
+    host stays silent (dropped), none answers and none sends a port-unreachable back."""
+    # the control: without a firewall the same scan sees closed ports, so silence means dropped
+    assert udp_scans[(MON, OUTSIDER)].get("closed", 0) > 0, udp_scans[(MON, OUTSIDER)]
+    for (source, target), counts in udp_scans.items():
+        if target == OUTSIDER:
+            continue
+        assert counts.get("open|filtered", 0) == 65535, (source, target, counts)
+
+
 def test_the_outsider_reaches_only_public_ports(scans):
     """The summary an operator wants: from an address no inventory names, only SSH and the app's frontend."""
     reach = {t: scans[(OUTSIDER, t)] for t in FLEET}

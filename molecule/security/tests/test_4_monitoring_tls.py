@@ -108,3 +108,23 @@ def test_journal_receiver_trusting_everyone_is_refused_before_any_change():
     assert rc != 0, out[-2000:]
     assert "monitoring_server_journal_remote_trusted_cert_file=all would accept a log upload from anyone" in out, out[-2000:]
     assert h.check_output(probe) == before
+
+
+@pytest.mark.parametrize(("case", "message"), [("mismatch", "does not match"), ("expired", "is not valid now")])
+def test_bad_receiver_certificate_file_is_refused_before_any_change(case, message):
+    """The journal receiver's certificate given as files on the host: checked before stunnel is touched."""
+    h = host(MON)
+    pair = _pem_pair(expired=case == "expired", mismatch=case == "mismatch")
+    for name, var in (("server.crt", "monitoring_server_web_tls_cert"), ("server.key", "monitoring_server_web_tls_key")):
+        h.check_output("install -d -m 0700 /root/bad-pair && cat > /root/bad-pair/%s <<'PEM'\n%sPEM" % (name, pair[var]))
+    probe = ("sha256sum /etc/stunnel/seed-fleet-journal-remote.conf; "
+             "systemctl show -p MainPID stunnel@seed-fleet-journal-remote")
+    before = h.check_output(probe)
+    rc, out = playbook(SCENARIO / "tests" / "mon_web_tls.yml", "--tags", "monitoring_server_journal_remote",
+                       "-e", "monitoring_server_journal_remote_cert_file=/root/bad-pair/server.crt",
+                       "-e", "monitoring_server_journal_remote_key_file=/root/bad-pair/server.key")
+    h.check_output("rm -rf /root/bad-pair")
+    assert rc != 0, out[-2000:]
+    assert "monitoring_server_journal_remote_cert_file is refused before any change" in out and message in out, out[-2000:]
+    assert "BEGIN PRIVATE KEY" not in out
+    assert h.check_output(probe) == before

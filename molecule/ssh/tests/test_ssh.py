@@ -480,7 +480,7 @@ def hand_over(container: str) -> None:
         "install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh",
         f"echo '{key}' > /home/deploy/.ssh/authorized_keys",
         "chown deploy:deploy /home/deploy/.ssh/authorized_keys", "chmod 0600 /home/deploy/.ssh/authorized_keys",
-        "echo 'deploy ALL=(ALL:ALL) ALL' > /etc/sudoers.d/90-provider-deploy", "chmod 0440 /etc/sudoers.d/90-provider-deploy",
+        "echo 'deploy ALL=(ALL:ALL) ALL' > /etc/sudoers.d/90-provider-admin", "chmod 0440 /etc/sudoers.d/90-provider-admin",
         "systemctl start ssh"]))
 
 

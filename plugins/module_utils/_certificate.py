@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) seed.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Judge a TLS certificate and its private key before anything uses them (private module_utils).
+
+``judge(cert_pem, key_pem, now, min_days)`` returns ``(facts, problem)``: facts about the
+certificate (subject, validity, days left) and the first reason to refuse it, or None:
+not PEM, the key does not match the certificate, not valid yet, expired, or fewer than
+``min_days`` days left. Needs the ``cryptography`` library (python3-cryptography).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # pragma: no cover - reported by the module
+    HAS_CRYPTOGRAPHY = False
+
+
+def _utc(cert, name):
+    """not_valid_before/after as an aware UTC datetime (cryptography < 42 has only the naive ones)."""
+    aware = getattr(cert, name + "_utc", None)
+    if aware is not None:
+        return aware
+    return getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
+
+
+def _public_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def judge(cert_pem, key_pem, now, min_days=0):
+    """Return (facts, problem) for a PEM certificate and PEM private key at ``now`` (aware UTC)."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError as exc:
+        return {}, "it is not a PEM certificate (%s)" % exc
+    not_before, not_after = _utc(cert, "not_valid_before"), _utc(cert, "not_valid_after")
+    days_left = int((not_after - now).total_seconds() // 86400)
+    facts = {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_before": not_before.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "days_left": days_left,
+    }
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as exc:
+        # the library's text can quote the key's bytes: only the kind of error is told
+        return facts, "its private key is not an unencrypted PEM key (%s)" % type(exc).__name__
+    if _public_der(key.public_key()) != _public_der(cert.public_key()):
+        return facts, "it does not match its private key"
+    if now < not_before:
+        return facts, "it is not valid now: not before %s" % facts["not_before"]
+    if now >= not_after:
+        return facts, "it is not valid now: it expired %s" % facts["not_after"]
+    if days_left < min_days:
+        return facts, "it expires %s, in %d days (fewer than the %d asked for)" % (facts["not_after"], days_left, min_days)
+    return facts, None
