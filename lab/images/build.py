@@ -42,9 +42,8 @@ IMAGES = {
 }
 # Images built once, on one fixed suite, not per suite (the test app).
 ONCE = {"demo-app"}
+# The lab, the scenarios and the benchmark load it from the archive as seed-fleet/demo-app:bookworm.
 DEMO_APP_SUITE = "bookworm"
-# The tag demo-app keeps: the lab, the scenarios and the benchmark load it from the archive.
-DEMO_APP_REF = "seed-fleet/demo-app:latest"
 # Images that are also saved as an archive for ``docker load`` on lab hosts
 # (the air-gapped path: app hosts have no registry either).
 SAVE: dict[str, Path] = {"demo-app": REPO / ".lab" / "images" / "demo-app.tar"}
@@ -100,8 +99,8 @@ def recipe_hash(name: str, suite: str) -> str:
 
 
 def image_ref(name: str, suite: str) -> str:
-    """The reference scenarios, the lab and the benchmark use: seed-fleet/node:trixie."""
-    return DEMO_APP_REF if name in ONCE else f"seed-fleet/{name}:{suite}"
+    """The reference scenarios, the lab and the benchmark use: seed-fleet/node:trixie (demo-app: its one suite)."""
+    return f"seed-fleet/{name}:{DEMO_APP_SUITE if name in ONCE else suite}"
 
 
 def current_hash(ref: str) -> str | None:
