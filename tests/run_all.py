@@ -20,6 +20,7 @@ Environment:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -171,6 +172,19 @@ def run_stage(name: str, cmd: list[str], cwd: Path = REPO) -> tuple[str, int, fl
     return name, rc, took
 
 
+WHY = re.compile(r"^(E |FAILED |fatal: |ERROR|CRITICAL|Traceback|\S+Error: |AssertionError)")
+
+
+def why_failed(name: str, most: int = 25) -> list[str]:
+    """The lines of a failed stage's log that say why (pytest E/FAILED lines, Ansible fatal/ERROR), last
+    ones first kept: repeated at the end of the run, where a CI page that shows only the tail shows them."""
+    log = LOGS / f"{name.replace(':', '-').replace('/', '-')}.log"
+    if not log.exists():
+        return ["(no log)"]
+    lines = [line.strip()[:300] for line in log.read_text(errors="replace").splitlines() if WHY.match(line.strip())]
+    return lines[-most:] or log.read_text(errors="replace").splitlines()[-most:]
+
+
 def main() -> int:
     only = [s for s in os.environ.get("STAGES", "").split(",") if s]
     results: list[tuple[str, int, float]] = []
@@ -197,6 +211,9 @@ def main() -> int:
     for name, rc, took in results:
         print(f"  {'PASS' if rc == 0 else 'FAIL'}  {name:<40} {took:6.0f} s")
     print(f"  total wall time: {total:.0f} s")
+    for name, _rc, _took in failed:
+        print(f"---- why {name} failed (from its log) ----")
+        print("\n".join(f"  {line}" for line in why_failed(name)))
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed or not results else 0
 
