@@ -390,8 +390,7 @@ def test_planned_switch_over_by_the_runbook_loses_nothing():
         # A race is left (benchmarks/failover/README.md, issue #21 open): a connection caught between
         # handshake and request by the gratuitous ARP is reset by the new holder; on a loaded machine a
         # rare request also times out around the move (1 in 25,225 once). The goal, 0 failed, is the
-        # benchmark's; every run here is held to at most 1 failed request in 5,000 (an unguarded move
-        # costs hundreds).
+        # benchmark's; every run here is held to at most 1 failed request in 5,000.
         assert summary["failed"] <= summary["requests"] // 5000, summary
         totals["switch_overs"] += 1
         totals["requests"] += summary["requests"]
