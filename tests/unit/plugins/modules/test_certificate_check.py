@@ -6,19 +6,15 @@ import datetime
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.seed.fleet.plugins.modules import certificate_check
-from ansible_collections.seed.fleet.tests.unit.plugins import fake_pki
+from ansible_collections.seed.fleet.tests.unit.plugins import fake_pki, module_run
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
 def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            certificate_check.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
+    return module_run.run(certificate_check, capsys, args)
 
 
 @pytest.fixture()

@@ -6,24 +6,16 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.seed.fleet.plugins.module_utils import _docker_daemon
 from ansible_collections.seed.fleet.plugins.modules import docker_daemon_config
+from ansible_collections.seed.fleet.tests.unit.plugins import module_run
 
 LIVE = '{\n  "live-restore": true,\n  "log-opts": {\n    "max-size": "10m"\n  }\n}\n'
 
 
 def run(capsys, args, check=False, diff=False):
-    args = dict(args)
-    if check:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            docker_daemon_config.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
+    return module_run.run(docker_daemon_config, capsys, args, check=check, diff=diff)
 
 
 @pytest.fixture()
