@@ -72,6 +72,19 @@ def holders():
     return [n for n in LBS if running(n) and (" inet %s/" % VIP) in HOSTS[n].check_output("ip -4 -o addr show")]
 
 
+def vrrp_holders():
+    """The LBs holding the address by VRRP (on an interface, not on lo as a draining LB keeps it)."""
+    vrrp = re.compile(r"^\d+: (?!lo\s)\S+\s+inet %s/" % re.escape(VIP), re.M)
+    return [n for n in LBS if running(n) and vrrp.search(HOSTS[n].check_output("ip -4 -o addr show"))]
+
+
+def arp_entry_here():
+    """The MAC address this machine sends the floating address's packets to."""
+    out = subprocess.run(["ip", "neigh", "show", VIP], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"lladdr (\S+)", out)
+    return found.group(1) if found else None
+
+
 def wait_for(cond, timeout=30.0, step=0.25):
     end = time.time() + timeout
     while time.time() < end:
@@ -395,16 +408,19 @@ def test_connections_opened_before_the_switch_over_are_answered_after_it(handoff
     other = [n for n in LBS if n != active][0]
     handover = playbook("lb_handover.yml", "-e", "lb_handover_from=%s" % active,
                         "-e", "lb_handover_handoff=%s" % str(handoff).lower())
+    other_mac = HOSTS[other].check_output("cat /sys/class/net/eth0/address").strip()
     opened = []  # (time, socket); kept for 6 s (HAProxy's timeout http-request is 10 s)
     deadline = time.time() + 90
-    while holders() != [other] and time.time() < deadline:
+    # Connections are opened until the peer holds the address and this machine's ARP entry
+    # follows it (the peer's gratuitous ARP): every one of them was accepted by the old holder.
+    while not (vrrp_holders() == [other] and arp_entry_here() == other_mac) and time.time() < deadline:
         opened.append((time.time(), socket.create_connection((VIP, 80), timeout=5)))
         for _t, old in [o for o in opened if o[0] < time.time() - 6]:
             old.close()
         opened = [o for o in opened if o[0] >= time.time() - 6]
         time.sleep(0.1)
     moved_at = time.time()
-    time.sleep(0.5)  # the gratuitous ARP has reached this machine
+    assert arp_entry_here() == other_mac, "this machine's ARP entry did not follow the address"
     statuses = [_ask(sock) for _t, sock in opened]
     out = handover.communicate(timeout=300)[0]
     assert handover.returncode == 0, out[-3000:]
