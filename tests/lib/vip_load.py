@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+from collections import Counter
 
 
 class Load:
@@ -84,6 +85,8 @@ class Load:
             "failed_window_s": round(failed[-1][0] - failed[0][0], 3) if failed else 0.0,
             "longest_without_success_s": round(gap, 3),
             "errors": sorted(set(e[3] for e in failed))[:5],
+            # failed requests by kind: the exception's name or the HTTP status
+            "failed_by": dict(Counter(e[3].split(" ", 1)[0] for e in failed)),
             "bodies": sorted(set(e[3].split(" ", 1)[1].split(" host=")[0] for e in ok if " " in e[3]))[:5],
         }
         if fault_at is not None and ok:
