@@ -52,6 +52,8 @@ def test_podman_storage_and_registries(host):
     assert info["registries"]["search"] == ["docker.io"]
     mirrors = info["registries"]["docker.io"]["Mirrors"]
     assert mirrors == [{"Location": "127.0.0.1:5000", "Insecure": True, "PullFromMirror": ""}]
+    # the runtime the inventory chose (container_runtime_podman_runtime)
+    assert info["host"]["ociRuntime"]["name"] == "runc"
 
 
 def test_podman_runs_a_container(host):
