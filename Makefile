@@ -13,18 +13,19 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The machine's PATH, before .venv/bin goes first: the oldest core's venv is made with its python3.
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Debian suites: the images `make images` builds and the scenarios `make test` runs
-# (SUITES), and the one suite of the lab and of `make molecule` (SUITE).
+# Debian suites: the scenarios `make test` runs (SUITES), and the one suite of the lab
+# and of `make molecule` (SUITE: Debian 13 trixie by default, SUITE=bookworm for Debian 12).
+# Each target builds the images of its own suites only; `make images` builds both sets.
 SUITES ?= bookworm
-SUITE ?= bookworm
+SUITE ?= trixie
 # `make lab SSH=1`: the lab's site run (and later lab commands) over SSH as the admin, sudo.
 SSH ?= 0
 export SEED_FLEET_SUITE := $(SUITE)
 
-.PHONY: help venv venv-oldest deps docker images lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
+.PHONY: help venv venv-oldest deps docker images images-suites images-suite lab lab-down lab-deploy lab-rollback test lint sanity units checks molecule build ee-context ee clean
 
 help:
-	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml"
+	@echo "make lab        build images, start lb1/app1/app2/mon1 and run playbooks/site.yml (Debian 13; SUITE=bookworm for 12)"
 	@echo "make lab SSH=1  the same lab reached over SSH as its admin (sudo, host key checking on)"
 	@echo "make lab-down   remove the lab containers, network and state"
 	@echo "make test       yamllint, ansible-lint, sanity + units (newest and oldest core), checks, every Molecule scenario"
@@ -64,7 +65,13 @@ docker: deps
 images: docker
 	@$(PYTHON) lab/images/build.py $(addprefix --suite ,$(sort $(SUITES) $(SUITE)))
 
-lab: venv images
+images-suites: docker
+	@$(PYTHON) lab/images/build.py $(addprefix --suite ,$(SUITES))
+
+images-suite: docker
+	@$(PYTHON) lab/images/build.py --suite $(SUITE)
+
+lab: venv images-suite
 	@SSH=$(SSH) bash lab/lab.sh up
 
 lab-down: venv
@@ -76,8 +83,8 @@ lab-deploy: venv
 lab-rollback: venv
 	@bash lab/lab.sh rollback
 
-test: venv venv-oldest images
-	@SEED_FLEET_SUITES="$(SUITES)" $(BIN)/python tests/run_all.py
+test: venv venv-oldest images-suites
+	@SEED_FLEET_SUITES="$(SUITES)" SEED_FLEET_SUITE="$(firstword $(SUITES))" $(BIN)/python tests/run_all.py
 
 lint: venv
 	@STAGES=yamllint,ansible-lint $(BIN)/python tests/run_all.py
@@ -95,10 +102,11 @@ checks: venv venv-oldest
 ee-context: venv
 	@$(BIN)/ansible-builder create -f execution-environment.yml -c .cache/ee-context
 
-ee: venv images
+ee: venv docker
+	@$(PYTHON) lab/images/build.py --suite bookworm debian
 	@bash tools/ee_local_build.sh $(EE_TAG)
 
-molecule: venv images
+molecule: venv images-suite
 	@STAGES=molecule SCENARIOS=$(SCENARIO) SEED_FLEET_SUITES="$(SUITE)" $(BIN)/python tests/run_all.py
 
 build: venv

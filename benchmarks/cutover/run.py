@@ -199,7 +199,12 @@ def main() -> int:
                          "version": version, "err": err})
     result = analyse(rows, ops, steady)
     result["operations"] = [{k: v for k, v in o.items() if k != "requests"} for o in ops]
-    result["command"] = "python3 benchmarks/cutover/run.py --deploys %d --diy %d" % (args.deploys, args.diy)
+    suite = os.environ.get("SEED_FLEET_SUITE") or "bookworm"
+    result["suite"] = suite
+    result["haproxy_version"] = subprocess.run(["docker", "exec", "seed-bench-lb", "haproxy", "-v"], capture_output=True,
+                                               text=True, check=False).stdout.split("\n", 1)[0].strip()
+    result["command"] = "%spython3 benchmarks/cutover/run.py --deploys %d --diy %d" % (
+        "" if suite == "bookworm" else "SEED_FLEET_SUITE=%s " % suite, args.deploys, args.diy)
     (OUT / "result.json").write_text(json.dumps(result, indent=2))
     if PLOT_PY.exists():
         subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(OUT)])
