@@ -15,6 +15,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RESULT = REPO / "benchmarks" / "cutover" / "results" / "result.json"
+# The same benchmark on Debian 13: its own section of benchmarks/cutover/README.md.
+RESULT_TRIXIE = REPO / "benchmarks" / "cutover" / "results" / "trixie" / "result.json"
+TRIXIE_HEADING = "## Results on Debian 13 (trixie)"
 BENCH_README = REPO / "benchmarks" / "cutover" / "README.md"
 TOP_README = REPO / "README.md"
 BENCH_ROW = re.compile(
@@ -120,8 +123,17 @@ def result() -> dict:
 
 
 def test_benchmark_readme_matches_result(result):
-    problems = bench_problems(BENCH_README.read_text(), result)
+    problems = bench_problems(BENCH_README.read_text().split(TRIXIE_HEADING, 1)[0], result)
     assert not problems, "benchmarks/cutover/README.md vs results/result.json:\n  " + "\n  ".join(problems)
+
+
+def test_trixie_section_matches_trixie_result():
+    text = BENCH_README.read_text()
+    assert TRIXIE_HEADING in text
+    trixie = json.loads(RESULT_TRIXIE.read_text())
+    assert trixie["suite"] == "trixie" and "3.0." in trixie["haproxy_version"]
+    problems = bench_problems(text.split(TRIXIE_HEADING, 1)[1].split("\n## ", 1)[0], trixie)
+    assert not problems, "benchmarks/cutover/README.md (Debian 13) vs results/trixie/result.json:\n  " + "\n  ".join(problems)
 
 
 def test_top_readme_matches_result(result):
@@ -141,9 +153,19 @@ def test_top_readme_matches_result(result):
 )
 def test_drift_is_caught(result, old, new):
     """The check can fail: each planted stale number is reported."""
-    text = BENCH_README.read_text()
+    text = BENCH_README.read_text().split(TRIXIE_HEADING, 1)[0]
     assert old in text
+    assert not bench_problems(text, result)
     assert bench_problems(text.replace(old, new, 1), result)
+
+
+def test_trixie_drift_is_caught():
+    """The Debian 13 section is checked too: a stale number there is reported."""
+    trixie = json.loads(RESULT_TRIXIE.read_text())
+    section = BENCH_README.read_text().split(TRIXIE_HEADING, 1)[1]
+    assert not bench_problems(section, trixie)
+    assert "| 95,235 | **0** |" in section
+    assert bench_problems(section.replace("| 95,235 | **0** |", "| 95,235 | **3** |", 1), trixie)
 
 
 def test_top_drift_is_caught(result):
