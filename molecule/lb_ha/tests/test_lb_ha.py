@@ -425,8 +425,9 @@ def test_connections_opened_before_the_switch_over_are_answered_after_it(handoff
     out = handover.communicate(timeout=300)[0]
     assert handover.returncode == 0, out[-3000:]
     assert holders() == [other]
-    record("connections_across_switch_over_handoff_%s" % str(handoff).lower(), {"opened_before_move": len(opened), "statuses": sorted(set(statuses)),
-                                              "oldest_s": round(moved_at - opened[0][0], 2) if opened else None})
+    record("connections_across_switch_over_handoff_%s" % str(handoff).lower(),
+           {"opened_before_move": len(opened), "statuses": sorted(set(statuses)),
+            "oldest_s": round(moved_at - opened[0][0], 2) if opened else None})
     assert opened, "no connection was opened before the address moved"
     if handoff:
         assert all(st.startswith("HTTP/1.1 200") for st in statuses), statuses
