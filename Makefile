@@ -13,10 +13,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The machine's PATH, before .venv/bin goes first: the oldest core's venv is made with its python3.
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Debian suites: the scenarios `make test` runs (SUITES), and the one suite of the lab
+# Debian suites: the scenarios `make test` runs (SUITES; both: tests/run_all.py runs the
+# multi-host scenarios once on a mixed fleet), and the one suite of the lab
 # and of `make molecule` (SUITE: Debian 13 trixie by default, SUITE=bookworm for Debian 12).
 # Each target builds the images of its own suites only; `make images` builds both sets.
-SUITES ?= bookworm
+SUITES ?= bookworm trixie
 SUITE ?= trixie
 # `make lab SSH=1`: the lab's site run (and later lab commands) over SSH as the admin, sudo.
 SSH ?= 0

@@ -453,19 +453,18 @@ def test_add_an_app_host():
 
 # --- 10. replace the LB host (docs/runbooks/lb-host-replacement.md) -------------------
 
-def _lb1_command() -> list[str]:
+def _lb1_command(image: str) -> list[str]:
     """docker run for a new ssh-lb1: molecule.yml's host (kind firewall from
-    lab/hosts/kinds.yml, same address) on the suite under test."""
+    lab/hosts/kinds.yml, same address) from the image the dead one ran (its suite)."""
     table = yaml.safe_load((ssh_fleet.REPO / "lab" / "hosts" / "kinds.yml").read_text())
     kind, common = table["seed_fleet_host_kinds"]["firewall"], table["seed_fleet_host_common"]
-    suite = os.environ.get("SEED_FLEET_SUITE") or "bookworm"
     return (["docker", "run", "-d", "--name", "ssh-lb1", "--hostname", "lb1", "--network", "ssh-net", "--ip", LB_ADDRESS,
              "--cgroupns", common["cgroupns_mode"]]
             + [a for cap in kind["capabilities"] for a in ("--cap-add", cap)]
             + [a for opt in kind["security_opts"] for a in ("--security-opt", opt)]
             + [a for path in common["tmpfs"] for a in ("--tmpfs", path)]
             + [a for vol in kind["volumes"] for a in ("-v", vol)]
-            + [f"seed-fleet/node:{suite}", common["command"]])
+            + [image, common["command"]])
 
 
 def hand_over(container: str) -> None:
@@ -490,8 +489,11 @@ def test_lb_host_replacement_runbook(tmp_path):
     backup.write_text(on_lb("cat /var/lib/seed-fleet/demo/state.json"))
     live = json.loads(backup.read_text())["live"]
     assert (live["version"], live["color"]) == ("v3", "green")
+    image = subprocess.run(["docker", "inspect", "-f", "{{.Config.Image}}", "ssh-lb1"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    assert image.startswith("seed-fleet/node:"), image
     subprocess.run(["docker", "rm", "-f", "ssh-lb1"], check=True, capture_output=True)
-    subprocess.run(_lb1_command(), check=True, capture_output=True)
+    subprocess.run(_lb1_command(image), check=True, capture_output=True)
     # Step 1: a new host, same name and address, new host keys.
     hand_over("ssh-lb1")
     known_hosts = FLEET / "known_hosts"
