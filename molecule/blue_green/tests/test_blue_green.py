@@ -232,6 +232,9 @@ def test_version_failing_after_switch_is_rolled_back():
                        "-e", '{"blue_green_env": {"APP_FAIL_AFTER_REQUESTS": "20"}}')
     assert rc != 0
     assert "post-switch verification failed" in out and "rolled back" in out
+    # The load balancer's watch fell back by itself at the first breach (not the rescue, later).
+    assert re.search(r"blue_green-lb: \d+ (error\(s\) on the watched servers|watched server\(s\) not serving).*"
+                     r"fell back to blue_green-app1_blue, blue_green-app2_blue", out), out[-3000:]
     assert_all("v1", "blue")
     last = state()["history"][-1]
     assert last["version"] == "v4" and last["result"] == "rolled_back"
@@ -239,6 +242,11 @@ def test_version_failing_after_switch_is_rolled_back():
     res = probe.results()
     assert "v4" in {r[2] for r in res}  # traffic did move, and came back
     assert res[-1][2] == "v1"
+    # What users paid (issue #16): at most 1 s of errors, and v1 answering again within 1 s of the first.
+    bad = [float(r[0]) for r in res if r[1] != "200"]
+    if bad:
+        back = min(float(r[0]) for r in res if float(r[0]) > bad[0] and r[1] == "200" and r[2] == "v1")
+        assert bad[-1] - bad[0] <= 1.0 and back - bad[0] <= 1.0, (len(bad), bad[0], bad[-1], back)
     for app in APPS:
         assert app.run("docker inspect demo-green").rc != 0
 

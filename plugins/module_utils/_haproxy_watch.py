@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) seed.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Watch servers of an HAProxy backend after a switch and fall back at the first breach
+(private module_utils of seed.fleet.haproxy_watch).
+
+A bad release that passed the health gate shows itself in HAProxy before anywhere else:
+5xx answers, connection or response errors and failed checks on the new servers'
+counters, and the servers marked DOWN by their health checks. ``watch()`` reads ``show stat`` every
+``interval`` seconds for ``seconds`` and, on the first sample that breaches a limit,
+puts the fallback servers (the colour the switch drained) back to ready and the watched
+servers into maint, in the same process, before it returns: the time from the breach to
+the fall-back is one poll interval plus two runtime commands, not an Ansible round trip.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import time
+
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import (
+    PlanError,
+    RuntimeAPIError,
+    RuntimeClient,
+    check_name,
+    parse_stat,
+)
+
+# Per-server counters that mean a user got an error from (or because of) that server, and
+# health checks that failed while the server was up (the check sees a bad release too).
+ERROR_COUNTERS = ("hrsp_5xx", "eresp", "econ", "chkfail")
+MIN_INTERVAL = 0.05
+MAX_SECONDS = 3600
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def sample(client, backend):
+    """name -> {"status": str, "errors": int} for every server of the backend."""
+    reply = client.execute("show stat %s 4 -1" % backend)
+    if not reply.startswith("# pxname"):
+        raise RuntimeAPIError("show stat %s: %s" % (backend, reply.strip()[:200] or "empty reply"))
+    out = {}
+    for row in parse_stat(reply):
+        if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND"):
+            out[row["svname"]] = {"status": row.get("status") or "",
+                                  "errors": sum(_int(row.get(c)) for c in ERROR_COUNTERS)}
+    return out
+
+
+def is_down(status):
+    """Not serving: DOWN (also 'DOWN 1/2', checks passing again but not yet up), MAINT of any kind, NOLB.
+    'UP 1/3' (checks failing, not yet down), UP, DRAIN and 'no check' still serve."""
+    return status.split(" ", 1)[0] in ("DOWN", "MAINT", "NOLB")
+
+
+def validate(params):
+    """The request as numbers and names, or PlanError naming what is wrong."""
+    check_name("backend", params["backend"])
+    servers = list(params.get("servers") or [])
+    fallback = list(params.get("fallback") or [])
+    if not servers:
+        raise PlanError("servers must name at least one server to watch")
+    for name in servers + fallback:
+        check_name("server", name)
+    both = sorted(set(servers) & set(fallback))
+    if both:
+        raise PlanError("a server cannot be watched and be the fallback: %s" % ", ".join(both))
+    seconds, interval = float(params["seconds"]), float(params["interval"])
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_SECONDS:
+        raise PlanError("seconds must be between 0 and %d, got %s" % (MAX_SECONDS, params["seconds"]))
+    if not math.isfinite(interval) or not MIN_INTERVAL <= interval <= 60:
+        raise PlanError("interval must be between %s and 60 seconds, got %s" % (MIN_INTERVAL, params["interval"]))
+    if params["max_errors"] < 0 or params["max_down"] < 0:
+        raise PlanError("max_errors and max_down must be 0 or more")
+    return servers, fallback, seconds, interval
+
+
+def verdict(first, now, servers, max_errors, max_down):
+    """(reason or None, errors since the first sample, watched servers down) for one sample."""
+    errors = sum(max(0, now[s]["errors"] - first[s]["errors"]) for s in servers)
+    down = [s for s in servers if is_down(now[s]["status"])]
+    if errors > max_errors:
+        return ("%d error(s) on the watched servers (5xx, response, connection errors, failed checks; max %d)"
+                % (errors, max_errors)), errors, down
+    if len(down) > max_down:
+        return ("%d watched server(s) not serving (%s; max %d)"
+                % (len(down), ", ".join("%s %s" % (s, now[s]["status"]) for s in down), max_down)), errors, down
+    return None, errors, down
+
+
+def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=time.sleep):
+    """Run the watch; returns (ok, result) in the shape the module exits with."""
+    backend = params["backend"]
+    result = {"changed": False, "backend": backend, "breached": False, "reverted": False, "commands": [],
+              "errors": 0, "down": [], "samples": 0, "watched_seconds": 0.0}
+    try:
+        servers, fallback, seconds, interval = validate(params)
+        client = client or RuntimeClient(params["socket"], params["timeout"])
+        start = clock()
+        first = sample(client, backend)
+        missing = [s for s in servers + fallback if s not in first]
+        if missing:
+            raise PlanError("not a server of backend %s: %s" % (backend, ", ".join(missing)))
+        # Fall back only to servers that the switch drained: one in maint stays there.
+        states = client.servers(backend)
+        back = [s for s in fallback if states[s]["state"] == "drain"]
+        result["fallback"] = back
+        result["samples"] = 1
+        if check_mode:
+            return True, result
+        now = first
+        reason, errors, down = verdict(first, now, servers, params["max_errors"], params["max_down"])
+        while reason is None and clock() - start < seconds:
+            sleep(min(interval, max(0.0, seconds - (clock() - start))))
+            now = sample(client, backend)
+            result["samples"] += 1
+            reason, errors, down = verdict(first, now, servers, params["max_errors"], params["max_down"])
+        result.update(errors=errors, down=down, watched_seconds=round(clock() - start, 3))
+        if reason is None:
+            return True, result
+        result.update(breached=True, reason=reason)
+        if back:
+            # The old colour first (never a moment with fewer servers ready), then the new one out.
+            commands = (["set server %s/%s state ready" % (backend, s) for s in back]
+                        + ["set server %s/%s state maint" % (backend, s) for s in servers])
+            for command in commands:
+                client.command(command)
+                result["commands"].append(command)
+            result.update(changed=True, reverted=True)
+        result["msg"] = "%s after %.1f s of %s s%s" % (
+            reason, result["watched_seconds"], params["seconds"],
+            ": fell back to %s" % ", ".join(back) if back else ": no drained server to fall back to")
+        return False, result
+    except (PlanError, RuntimeAPIError) as exc:
+        result["msg"] = str(exc)
+        return False, result

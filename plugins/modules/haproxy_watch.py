@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) seed.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: haproxy_watch
+short_description: Watch servers of an HAProxy backend after a switch and fall back at the first breach
+version_added: 0.2.0
+description:
+  - Reads the backend's server counters and states through HAProxy's runtime API (C(show stat)) every
+    O(interval) seconds for O(seconds) seconds, from the moment the task starts.
+  - "A breach is a sample where the watched servers (O(servers)) answered more than O(max_errors) errors since
+    the first sample (5xx responses, response errors, connection errors and health checks that failed while
+    the server was up: C(hrsp_5xx), C(eresp), C(econ), C(chkfail)),
+    or where more than O(max_down) of them are not serving (C(DOWN), C(MAINT), C(NOLB))."
+  - "At the first breach the module falls back at once, in the same process: every server of O(fallback)
+    that is in C(drain) (what a blue-green switch did to the old color) is put C(ready), then every server of
+    O(servers) into C(maint). Then the task fails, naming the breach. A fallback server in C(maint) stays
+    there."
+  - The module does not persist the state to HAProxy's state file; the caller's next
+    M(seed.fleet.haproxy_server) call does (seed.fleet.blue_green's rollback).
+  - Nothing is sent when the input is invalid, the socket does not answer, or a named server is not in
+    O(backend).
+author:
+  - seed.fleet maintainers (@seed-fleet)
+extends_documentation_fragment:
+  - seed.fleet._haproxy_runtime
+options:
+  backend:
+    description: Name of the HAProxy backend.
+    type: str
+    required: true
+  servers:
+    description: The servers to watch (the new color's), by name.
+    type: list
+    elements: str
+    required: true
+  fallback:
+    description:
+      - The servers to put back to C(ready) at a breach (the old color's), by name. Only those in C(drain)
+        when the task starts are used.
+      - Empty or omitted, a breach only fails the task.
+    type: list
+    elements: str
+    default: []
+  seconds:
+    description: How long to watch (0 to 3600). V(0) takes one sample and judges nothing.
+    type: float
+    required: true
+  interval:
+    description: Seconds between two samples (0.05 to 60).
+    type: float
+    default: 0.25
+  max_errors:
+    description: Errors of the watched servers allowed over the window (5xx, response and connection errors, failed checks).
+    type: int
+    default: 0
+  max_down:
+    description: Watched servers allowed not to serve at any sample.
+    type: int
+    default: 0
+attributes:
+  check_mode:
+    support: full
+    description: Takes one sample, checks the names and reports the fallback servers; watches nothing, sends nothing.
+  diff_mode:
+    support: none
+    description: The state it may change is reported in RV(commands).
+notes:
+  - HAProxy's health checks decide when a server is C(DOWN) (C(inter), C(fall)); the error counters see a bad
+    answer as soon as a user gets it.
+seealso:
+  - module: seed.fleet.haproxy_server
+  - name: HAProxy management guide, show stat
+    description: The counters and status values the module reads.
+    link: https://docs.haproxy.org/2.6/management.html#9.1
+"""
+
+EXAMPLES = r"""
+- name: Watch green for 10 s after the switch; at the first 5xx put blue back and green into maint
+  seed.fleet.haproxy_watch:
+    backend: be_demo
+    servers: [app1_green, app2_green]
+    fallback: [app1_blue, app2_blue]
+    seconds: 10
+  become: true
+
+- name: Allow 3 errors and one server down out of four, sampling every 0.1 s
+  seed.fleet.haproxy_watch:
+    socket: tcp://127.0.0.1:9999
+    backend: be_api
+    servers: [app1_green, app2_green, app3_green, app4_green]
+    seconds: 30
+    interval: 0.1
+    max_errors: 3
+    max_down: 1
+"""
+
+RETURN = r"""
+backend:
+  description: The backend.
+  returned: always
+  type: str
+  sample: be_demo
+breached:
+  description: Whether a sample breached a limit.
+  returned: always
+  type: bool
+  sample: false
+reason:
+  description: The breach.
+  returned: when breached
+  type: str
+  sample: "1 error(s) on the watched servers (5xx, response, connection errors, failed checks; max 0)"
+reverted:
+  description: Whether the module fell back (sent RV(commands)).
+  returned: always
+  type: bool
+  sample: false
+commands:
+  description: The runtime API commands sent at the breach, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["set server be_demo/app1_blue state ready", "set server be_demo/app1_green state maint"]
+fallback:
+  description: The fallback servers that were in C(drain) when the task started (the ones a breach puts C(ready)).
+  returned: when the servers were read
+  type: list
+  elements: str
+  sample: [app1_blue, app2_blue]
+errors:
+  description: Errors of the watched servers from the first sample to the last.
+  returned: always
+  type: int
+  sample: 0
+down:
+  description: Watched servers not serving at the last sample.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+samples:
+  description: How many times C(show stat) was read.
+  returned: always
+  type: int
+  sample: 41
+watched_seconds:
+  description: Seconds from the first sample to the last (the breach, or the end of the window).
+  returned: always
+  type: float
+  sample: 10.02
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import RUNTIME_ARGSPEC
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_watch import watch
+
+
+def main():
+    argument_spec = dict(RUNTIME_ARGSPEC)
+    argument_spec.update(
+        backend=dict(type="str", required=True),
+        servers=dict(type="list", elements="str", required=True),
+        fallback=dict(type="list", elements="str", default=[]),
+        seconds=dict(type="float", required=True),
+        interval=dict(type="float", default=0.25),
+        max_errors=dict(type="int", default=0),
+        max_down=dict(type="int", default=0),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ok, result = watch(module.params, module.check_mode)
+    if not ok:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

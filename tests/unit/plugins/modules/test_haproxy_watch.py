@@ -1,0 +1,197 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""seed.fleet.haproxy_watch against the fake HAProxy runtime API, with a fake clock."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.seed.fleet.plugins.module_utils import _haproxy_watch as hw
+from ansible_collections.seed.fleet.plugins.modules import haproxy_watch
+from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FDRAIN, FMAINT, FakeHAProxy
+
+BACKENDS = {"be_demo": [("app1_blue", "127.0.0.1", 8081), ("app1_green", "127.0.0.1", 8082),
+                        ("app2_blue", "127.0.0.2", 8081), ("app2_green", "127.0.0.2", 8082)]}
+GREEN, BLUE = ["app1_green", "app2_green"], ["app1_blue", "app2_blue"]
+
+
+@pytest.fixture()
+def lb():
+    """be_demo just switched to green: green ready, blue in drain."""
+    tmp = tempfile.mkdtemp(prefix="hap", dir="/tmp")
+    proxy = FakeHAProxy(BACKENDS).start(unix_path=os.path.join(tmp, "admin.sock"))
+    for name in BLUE:
+        proxy.server("be_demo", name).admin = FDRAIN
+    yield proxy
+    proxy.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Clock:
+    """Time that moves only when the watch sleeps; `events` run when it reaches their time."""
+
+    def __init__(self, events=()):
+        self.now, self.events, self.slept = 0.0, sorted(events, key=lambda e: e[0]), []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+        while self.events and self.events[0][0] <= self.now:
+            self.events.pop(0)[1]()
+
+
+def params(lb, **kw):
+    out = dict(socket=lb.unix_path, timeout=5.0, backend="be_demo", servers=GREEN, fallback=BLUE,
+               seconds=10.0, interval=0.25, max_errors=0, max_down=0)
+    out.update(kw)
+    return out
+
+
+def states(lb):
+    return {name: info["admin"] & (FMAINT | FDRAIN) for name, info in lb.state("be_demo").items()}
+
+
+def test_a_quiet_window_passes_and_sends_nothing(lb):
+    clock = Clock()
+    ok, out = hw.watch(params(lb), clock=clock, sleep=clock.sleep)
+    assert ok and not out["breached"] and not out["changed"] and lb.writes == []
+    assert out["samples"] == 41 and out["watched_seconds"] == 10.0 and out["fallback"] == BLUE
+    assert max(clock.slept) <= 0.25
+
+
+def test_the_first_5xx_falls_back_within_one_interval(lb):
+    def bad_answer():
+        lb.server("be_demo", "app2_green").hrsp_5xx += 1
+    clock = Clock([(3.1, bad_answer)])
+    ok, out = hw.watch(params(lb), clock=clock, sleep=clock.sleep)
+    assert not ok and out["breached"] and out["reverted"] and out["changed"]
+    assert 3.1 <= out["watched_seconds"] <= 3.1 + 0.25
+    assert out["errors"] == 1 and "1 error(s)" in out["reason"] and "fell back to app1_blue, app2_blue" in out["msg"]
+    # The old color ready first, then the new one out.
+    assert lb.writes == ["set server be_demo/app1_blue state ready", "set server be_demo/app2_blue state ready",
+                         "set server be_demo/app1_green state maint", "set server be_demo/app2_green state maint"]
+    assert states(lb) == {"app1_blue": 0, "app2_blue": 0, "app1_green": FMAINT, "app2_green": FMAINT}
+
+
+def test_errors_before_the_watch_do_not_count(lb):
+    lb.server("be_demo", "app1_green").hrsp_5xx = 7
+    lb.server("be_demo", "app1_blue").hrsp_5xx = 9
+    clock = Clock()
+    ok, out = hw.watch(params(lb, seconds=1.0), clock=clock, sleep=clock.sleep)
+    assert ok and out["errors"] == 0
+
+
+def test_errors_within_the_limit_pass(lb):
+    def bad_answers():
+        lb.server("be_demo", "app1_green").hrsp_5xx += 2
+    clock = Clock([(1.0, bad_answers)])
+    ok, out = hw.watch(params(lb, max_errors=2), clock=clock, sleep=clock.sleep)
+    assert ok and out["errors"] == 2 and lb.writes == []
+
+
+def test_errors_of_the_old_color_are_not_the_new_ones(lb):
+    def old_errors():
+        lb.server("be_demo", "app1_blue").hrsp_5xx += 5
+    clock = Clock([(1.0, old_errors)])
+    ok, out = hw.watch(params(lb), clock=clock, sleep=clock.sleep)
+    assert ok and out["errors"] == 0
+
+
+def test_a_server_going_down_is_a_breach_beyond_max_down(lb):
+    def one_down():
+        lb.server("be_demo", "app1_green").up = False
+
+    def both_down():
+        lb.server("be_demo", "app2_green").up = False
+    clock = Clock([(2.0, one_down), (5.0, both_down)])
+    ok, out = hw.watch(params(lb, max_down=1), clock=clock, sleep=clock.sleep)
+    assert not ok and 5.0 <= out["watched_seconds"] <= 5.25
+    assert out["down"] == GREEN and "2 watched server(s) not serving (app1_green DOWN, app2_green DOWN; max 1)" in out["reason"]
+
+
+def test_one_down_within_max_down_is_reported(lb):
+    lb.server("be_demo", "app2_green").up = False
+    clock = Clock()
+    ok, out = hw.watch(params(lb, max_down=1), clock=clock, sleep=clock.sleep)
+    assert ok and out["down"] == ["app2_green"] and lb.writes == []
+
+
+def test_a_fallback_server_in_maint_stays_there(lb):
+    lb.server("be_demo", "app2_blue").admin = FMAINT
+    lb.server("be_demo", "app1_green").hrsp_5xx = 0
+
+    def bad():
+        lb.server("be_demo", "app1_green").hrsp_5xx += 1
+    clock = Clock([(0.5, bad)])
+    ok, out = hw.watch(params(lb), clock=clock, sleep=clock.sleep)
+    assert not ok and out["fallback"] == ["app1_blue"]
+    assert lb.writes[0] == "set server be_demo/app1_blue state ready"
+    assert "set server be_demo/app2_blue state ready" not in lb.writes
+
+
+def test_without_fallback_a_breach_only_fails(lb):
+    lb.server("be_demo", "app1_green").up = False
+    clock = Clock()
+    ok, out = hw.watch(params(lb, fallback=[]), clock=clock, sleep=clock.sleep)
+    assert not ok and not out["reverted"] and lb.writes == [] and "no drained server to fall back to" in out["msg"]
+    assert out["samples"] == 1  # breached at the first sample
+
+
+def test_check_mode_reads_once_and_sends_nothing(lb):
+    lb.server("be_demo", "app1_green").up = False
+    clock = Clock()
+    ok, out = hw.watch(params(lb), check_mode=True, clock=clock, sleep=clock.sleep)
+    assert ok and out["samples"] == 1 and clock.slept == [] and lb.writes == [] and out["fallback"] == BLUE
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"servers": []}, "at least one server"),
+    ({"servers": ["app1_green"], "fallback": ["app1_green"]}, "watched and be the fallback: app1_green"),
+    ({"servers": ["app9_green"]}, "not a server of backend be_demo: app9_green"),
+    ({"fallback": ["app1_blue", "nope"]}, "not a server of backend be_demo: nope"),
+    ({"servers": ["a b"]}, "server"),
+    ({"backend": "be_nope"}, "No such proxy"),
+    ({"seconds": -1.0}, "seconds must be between 0 and 3600"),
+    ({"seconds": float("nan")}, "seconds must be between"),
+    ({"interval": 0.0}, "interval must be between 0.05 and 60"),
+    ({"max_errors": -1}, "max_errors and max_down must be 0 or more"),
+])
+def test_bad_input_sends_nothing(lb, kw, message):
+    ok, out = hw.watch(params(lb, **kw), clock=Clock(), sleep=Clock().sleep)
+    assert not ok and message in out["msg"] and lb.writes == []
+
+
+def test_no_socket_is_a_clear_error(lb):
+    ok, out = hw.watch(params(lb, socket="/nonexistent/admin.sock"), clock=Clock(), sleep=Clock().sleep)
+    assert not ok and "does not exist" in out["msg"]
+
+
+@pytest.mark.parametrize("status, down", [("UP", False), ("UP 1/3", False), ("DRAIN", False), ("no check", False),
+                                          ("DOWN", True), ("DOWN 1/2", True), ("MAINT", True),
+                                          ("MAINT (via be/x)", True), ("NOLB", True)])
+def test_what_counts_as_not_serving(status, down):
+    assert hw.is_down(status) is down
+
+
+def run(capsys, check=False, **args):
+    args["_ansible_check_mode"] = check
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            haproxy_watch.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_module_end_to_end(capsys, lb):
+    rc, out = run(capsys, socket=lb.unix_path, backend="be_demo", servers=GREEN, fallback=BLUE, seconds=0.3,
+                  interval=0.1)
+    assert rc == 0 and out["changed"] is False and out["samples"] >= 3
+    lb.server("be_demo", "app1_green").up = False
+    rc, out = run(capsys, socket=lb.unix_path, backend="be_demo", servers=GREEN, fallback=BLUE, seconds=5, interval=0.1)
+    assert rc == 1 and out["failed"] and out["reverted"] and out["changed"] and out["watched_seconds"] < 0.5
