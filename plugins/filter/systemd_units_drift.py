@@ -72,7 +72,6 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 # `systemctl is-enabled` answers 0 for these, and ansible.builtin.systemd_service then sees nothing to enable.
 ENABLED = frozenset(("enabled", "enabled-runtime", "static"))
@@ -98,9 +97,9 @@ def _blocks(text):
 def systemd_units_drift(stdout, units):
     if stdout is None:
         stdout = ""
-    if not isinstance(stdout, string_types):
+    if not isinstance(stdout, str):
         raise AnsibleFilterError("systemd_units_drift: expected the probe's stdout (a string), got %s" % type(stdout).__name__)
-    if not is_sequence(units) or not all(isinstance(u, string_types) and u for u in units):
+    if not is_sequence(units) or not all(isinstance(u, str) and u for u in units):
         raise AnsibleFilterError("systemd_units_drift: units must be a list of unit names, got %r" % (units,))
     units = list(units)
     blocks = _blocks(stdout)

@@ -41,8 +41,8 @@ def test_anything_short_of_enabled_running_and_loaded_goes_to_the_module(props, 
 
 def test_names_and_order_are_the_callers():
     out = probe(block(active="inactive"), block(), block(reload_="yes"))
-    assert systemd_units_drift(out, ["ssh", "chrony", "nftables"]) == {"converge": ["ssh", "nftables"],
-                                                                        "daemon_reload": ["nftables"]}
+    expected = {"converge": ["ssh", "nftables"], "daemon_reload": ["nftables"]}
+    assert systemd_units_drift(out, ["ssh", "chrony", "nftables"]) == expected
 
 
 @pytest.mark.parametrize("out", ["", None, probe(block()), probe(block(), block(), block()), "garbage"])
