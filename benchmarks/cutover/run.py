@@ -8,9 +8,12 @@ fast GET / and slow GET /slow?ms=2000) while it performs:
   ours:        N deploys and N rollbacks with playbooks/deploy.yml / rollback.yml
   diy-reload:  K cutovers "template haproxy.cfg, reload, remove old container"
   diy-restart: K cutovers, the same with `systemctl restart haproxy`
+  ours-bad-release: B deploys of a release that passes the gate and turns bad after its
+               first requests (APP_FAIL_AFTER_REQUESTS, issue #16): rolled back by the
+               post-switch watch; what users paid = failed requests and their time span
 It writes .cache/bench/cutover/{result.json,timeline.png,load.csv} and prints the JSON.
 
-Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--keep]
+Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--bad-releases 0] [--keep]
 """
 from __future__ import annotations
 
@@ -97,6 +100,25 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
            and all(abs(r["start"] - t) > 3 for t in switches)]
     result["steady"] = {m: {"requests": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
                         for m, v in ((m, [r["lat"] for r in far if r["mode"] == m]) for m in ("ka", "close"))}
+    bad = [o for o in ops if o["name"] == "ours-bad-release"]
+    if bad:
+        # Every failed request from the playbook's start to 2.5 s after its end: the bad release's cost.
+        spans = []
+        for o in bad:
+            failed_at = [r["start"] for r in o["requests"] if failed(r)]
+            o["failed"] = len(failed_at)
+            o["errors_span_s"] = round(max(failed_at) - min(failed_at), 3) if failed_at else 0.0
+            o["served_by_bad_release"] = sum(1 for r in o["requests"] if r["version"] == o["to_version"])
+            spans.append(o["errors_span_s"])
+        result["bad_releases"] = {
+            "operations": len(bad),
+            "rolled_back": sum(1 for o in bad if o.get("result") == "rolled_back"),
+            "requests": sum(len(o["requests"]) for o in bad),
+            "served_by_bad_release": sum(o["served_by_bad_release"] for o in bad),
+            "failed": sum(o["failed"] for o in bad),
+            "errors": sorted({(str(r["status"]) + ":" + r["err"]) for o in bad for r in o["requests"] if failed(r)}),
+            "errors_span_s_max": max(spans),
+        }
     for name in ("ours-deploy", "ours-rollback", "diy-reload", "diy-restart"):
         these = [o for o in ops if o["name"] == name]
         if not these:
@@ -132,6 +154,10 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
                 (a["modes"][m]["p99_fast_during_switch_ms"] or 0) <= 2 * (result["steady"][k]["p99_ms"] or 0)
                 for a in ours for m, k in (("keep-alive", "ka"), ("close", "close"))),
         }
+    if bad:
+        result.setdefault("goals", {})["bad_release_rolled_back_with_le_1s_of_errors"] = (
+            result["bad_releases"]["rolled_back"] == len(bad) and result["bad_releases"]["errors_span_s_max"] <= 1.0
+            and result["bad_releases"]["served_by_bad_release"] > 0)
     return result
 
 
@@ -139,6 +165,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deploys", type=int, default=5, help="deploys and rollbacks with our flow (each)")
     parser.add_argument("--diy", type=int, default=3, help="DIY cutovers per variant (reload, restart)")
+    parser.add_argument("--bad-releases", type=int, default=0,
+                        help="deploys of a release that turns bad after its first requests (rolled back by the watch)")
+    parser.add_argument("--fail-after", type=int, default=200, help="requests the bad release serves well (per instance)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark fleet afterwards")
     parser.add_argument("--max-seconds", type=int, default=2400, help="hard bound of the load")
     args = parser.parse_args()
@@ -173,6 +202,17 @@ def main() -> int:
                             "from_version": last.get("from_version"), "to_version": last.get("version"),
                             "switch_started": last.get("switch_started", t0), "switch_seconds": last.get("switch_seconds")})
                 time.sleep(3)
+        for i in range(args.bad_releases):
+            version = f"bad{i + 1}"
+            say(f"ours-bad-release {version} (fails after {args.fail_after} requests)")
+            rc, t0, t1 = play("-i", str(INV), "playbooks/deploy.yml", "-e", f"blue_green_version={version}",
+                              "-e", json.dumps({"blue_green_env": {"APP_FAIL_AFTER_REQUESTS": str(args.fail_after)}}),
+                              check=False)
+            last = lb_state()["history"][-1]
+            ops.append({"name": "ours-bad-release", "approach": "ours", "rc": rc, "t_start": t0, "t_end": t1,
+                        "from_version": live, "to_version": version, "result": last.get("result"),
+                        "reason": last.get("reason"), "switch_seconds": last.get("switch_seconds")})
+            time.sleep(3)
         colors = ["green", "blue"]
         n = 0
         for mode in ("reload", "restart"):
@@ -203,8 +243,9 @@ def main() -> int:
     result["suite"] = suite
     result["haproxy_version"] = subprocess.run(["docker", "exec", "seed-bench-lb", "haproxy", "-v"], capture_output=True,
                                                text=True, check=False).stdout.split("\n", 1)[0].strip()
-    result["command"] = "%spython3 benchmarks/cutover/run.py --deploys %d --diy %d" % (
-        "" if suite == "bookworm" else "SEED_FLEET_SUITE=%s " % suite, args.deploys, args.diy)
+    result["command"] = "%spython3 benchmarks/cutover/run.py --deploys %d --diy %d%s" % (
+        "" if suite == "bookworm" else "SEED_FLEET_SUITE=%s " % suite, args.deploys, args.diy,
+        " --bad-releases %d --fail-after %d" % (args.bad_releases, args.fail_after) if args.bad_releases else "")
     (OUT / "result.json").write_text(json.dumps(result, indent=2))
     if PLOT_PY.exists():
         subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(OUT)])

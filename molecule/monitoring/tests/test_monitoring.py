@@ -144,8 +144,11 @@ def test_journal_upload_runs_on_agents(name):
 
 def test_every_inventory_target_is_up(server):
     def targets():
+        # Every target up, and the file_sd ones discovered too (file_sd is read a moment after the
+        # static jobs: "all up" alone can hold before the node job exists).
         data = _api(server, "/api/v1/targets?state=active")["activeTargets"]
-        return data if data and all(t["health"] == "up" for t in data) else None
+        nodes = {t["labels"]["instance"] for t in data if t["labels"].get("job") == "node"}
+        return data if data and all(t["health"] == "up" for t in data) and nodes == set(ALL_HOSTS) else None
 
     data = _wait(targets) or _api(server, "/api/v1/targets?state=active")["activeTargets"]
     down = [(t["labels"].get("job"), t["labels"].get("instance"), t.get("lastError")) for t in data if t["health"] != "up"]
