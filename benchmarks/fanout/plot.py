@@ -35,7 +35,9 @@ left.set_title("wall time relative to the smallest fleet")
 right.set_xlabel("app hosts N")
 right.set_ylabel("CPU-s per host (controller + targets)")
 right.set_title("CPU per host per run")
+right.set_ylim(bottom=0)
 for ax in (left, right):
+    ax.set_xticks(sorted({r["apps"] for rows in summary.values() if isinstance(rows, list) for r in rows}))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
 label = "smoke run, " if "smoke" in (result.get("note") or "").lower() else ""

@@ -76,13 +76,19 @@ class CallbackModule(CallbackBase):
         res = result._result
         host["changed"] += 1 if res.get("changed") else 0
         host["failed"] += 1 if failed else 0
-        if _short(result._task.action) in CONTROLLER_ACTIONS:
-            return
-        items = res.get("results")
-        if isinstance(items, list):
-            host["module_runs"] += sum(1 for item in items if isinstance(item, dict) and not item.get("skipped"))
-        else:
+        # A loop's module runs are counted per item (v2_runner_item_on_*), skipped items not.
+        if _short(result._task.action) not in CONTROLLER_ACTIONS and not isinstance(res.get("results"), list):
             host["module_runs"] += 1
+
+    def _item(self, result) -> None:
+        if _short(result._task.action) not in CONTROLLER_ACTIONS:
+            self._host(result._host.get_name())["module_runs"] += 1
+
+    def v2_runner_item_on_ok(self, result):
+        self._item(result)
+
+    def v2_runner_item_on_failed(self, result):
+        self._item(result)
 
     def v2_runner_on_ok(self, result):
         self._ran(result)
