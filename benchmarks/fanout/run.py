@@ -37,6 +37,7 @@ import os
 import platform
 import resource
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -393,8 +394,8 @@ def main() -> int:
     started = time.time()
     result: dict = {
         "benchmark": "fanout", "suite": suite, "note": opts.note,
-        "command": " ".join(([f"SEED_FLEET_SUITE={suite}"] if suite != "bookworm" else [])
-                            + [".venv/bin/python benchmarks/fanout/run.py", *sys.argv[1:]]),
+        "command": shlex.join(([f"SEED_FLEET_SUITE={suite}"] if suite != "bookworm" else [])
+                              + [".venv/bin/python", "benchmarks/fanout/run.py", *sys.argv[1:]]),
         "fleet": "lb1 + mon1 (firewall kind) + N app hosts (dind kind), inventories/lab group_vars, docker connection",
         "forks": opts.forks, "deploy_serial": opts.deploy_serial,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -428,6 +429,7 @@ def main() -> int:
         say(f"the warm site.yml run changed {result['warm_changed']} task results")
         return 1
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
