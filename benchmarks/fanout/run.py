@@ -355,8 +355,11 @@ def write(result: dict, started: float, partial: bool = False) -> None:
     (WORK / "result.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
-def plot(save: str | None) -> None:
-    if PLOT_PY.exists():
+def plot(save: str | None, drawable: bool) -> None:
+    (WORK / "fanout.png").unlink(missing_ok=True)
+    if not drawable:
+        say("no PNG: no run finished")
+    elif PLOT_PY.exists():
         subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(WORK / "result.json"), str(WORK / "fanout.png")])
     else:
         say(f"no PNG: create {PLOT_PY.parent.parent} with matplotlib (see README)")
@@ -421,7 +424,7 @@ def main() -> int:
         stop_child()
         sweep()
     write(result, started)
-    plot(opts.save)
+    plot(opts.save, bool(result["summary"]))
     print(json.dumps(result, indent=2))
     if "error" in result:
         return 2
