@@ -11,6 +11,11 @@ counters, and the servers marked DOWN by their health checks. ``watch()`` reads 
 puts the fallback servers (the colour the switch drained) back to ready and the watched
 servers into maint, in the same process, before it returns: the time from the breach to
 the fall-back is one poll interval plus two runtime commands, not an Ansible round trip.
+
+With ``wait_switch`` the watch is armed before the switch (blue_green starts it as an async
+task): it takes its baseline, waits for the watched servers to turn ready and starts the
+window then, so the first bad answer after the switch is seen within one interval instead of
+after the Ansible task that would otherwise start the watch.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,6 +37,8 @@ from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import
 # health checks that failed while the server was up (the check sees a bad release too).
 ERROR_COUNTERS = ("hrsp_5xx", "eresp", "econ", "chkfail")
 MIN_INTERVAL = 0.05
+# How often the watch looks for the switch it waits for (wait_switch): cheap, and the window starts with it.
+SWITCH_POLL = 0.05
 MAX_SECONDS = 3600
 
 
@@ -80,7 +87,35 @@ def validate(params):
         raise PlanError("interval must be between %s and 60 seconds, got %s" % (MIN_INTERVAL, params["interval"]))
     if params["max_errors"] < 0 or params["max_down"] < 0:
         raise PlanError("max_errors and max_down must be 0 or more")
-    return servers, fallback, seconds, interval
+    wait_switch = float(params.get("wait_switch") or 0)
+    if not math.isfinite(wait_switch) or not 0 <= wait_switch <= MAX_SECONDS:
+        raise PlanError("wait_switch must be between 0 and %d, got %s" % (MAX_SECONDS, params.get("wait_switch")))
+    return servers, fallback, seconds, interval, wait_switch
+
+
+def serving(states, names):
+    """The servers of ``names`` that the runtime API does not hold in maint (ready or drain)."""
+    return [s for s in names if states[s]["state"] != "maint"]
+
+
+def wait_for_switch(client, backend, servers, timeout, clock, sleep):
+    """Wait until every watched server is ready (the switch happened): None, or why the watch stops.
+
+    A watched server put into maint meanwhile means the caller gave the switch up (its rescue took
+    the new color out): ("abandoned", reason). No switch within ``timeout``: ("timeout", reason).
+    """
+    deadline = clock() + timeout
+    while True:
+        states = client.servers(backend)
+        if all(states[s]["state"] == "ready" for s in servers):
+            return None
+        quit_ = [s for s in servers if states[s]["state"] == "maint"]
+        if quit_:
+            return "abandoned", "the switch was given up (%s in maint before it happened)" % ", ".join(quit_)
+        if clock() >= deadline:
+            waiting = ["%s %s" % (s, states[s]["state"]) for s in servers if states[s]["state"] != "ready"]
+            return "timeout", "no switch within %s s (%s)" % (timeout, ", ".join(waiting))
+        sleep(SWITCH_POLL)
 
 
 def verdict(first, now, servers, max_errors, max_down):
@@ -102,20 +137,25 @@ def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=tim
     result = {"changed": False, "backend": backend, "breached": False, "reverted": False, "commands": [],
               "errors": 0, "down": [], "samples": 0, "watched_seconds": 0.0}
     try:
-        servers, fallback, seconds, interval = validate(params)
+        servers, fallback, seconds, interval, wait_switch = validate(params)
         client = client or RuntimeClient(params["socket"], params["timeout"])
-        start = clock()
+        # The baseline: errors the watched servers had before this sample are not theirs to answer for.
         first = sample(client, backend)
         missing = [s for s in servers + fallback if s not in first]
         if missing:
             raise PlanError("not a server of backend %s: %s" % (backend, ", ".join(missing)))
-        # Fall back only to servers that the switch drained: one in maint stays there.
-        states = client.servers(backend)
-        back = [s for s in fallback if states[s]["state"] == "drain"]
-        result["fallback"] = back
+        result["fallback"] = serving(client.servers(backend), fallback)
         result["samples"] = 1
+        result["switched"] = not wait_switch
         if check_mode:
             return True, result
+        if wait_switch:
+            stop = wait_for_switch(client, backend, servers, wait_switch, clock, sleep)
+            if stop:
+                result["msg"] = stop[1]
+                return stop[0] == "abandoned", result
+            result["switched"] = True
+        start = clock()
         now = first
         reason, errors, down = verdict(first, now, servers, params["max_errors"], params["max_down"])
         while reason is None and clock() - start < seconds:
@@ -127,9 +167,14 @@ def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=tim
         if reason is None:
             return True, result
         result.update(breached=True, reason=reason)
+        # Fall back to the fallback servers that serve now: the drained ones (what the switch did to the
+        # old colour) go ready; one in maint stays there (it was out before the switch).
+        states = client.servers(backend)
+        back = serving(states, fallback)
+        result["fallback"] = back
         if back:
             # The old colour first (never a moment with fewer servers ready), then the new one out.
-            commands = (["set server %s/%s state ready" % (backend, s) for s in back]
+            commands = (["set server %s/%s state ready" % (backend, s) for s in back if states[s]["state"] == "drain"]
                         + ["set server %s/%s state maint" % (backend, s) for s in servers])
             for command in commands:
                 client.command(command)
@@ -137,7 +182,7 @@ def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=tim
             result.update(changed=True, reverted=True)
         result["msg"] = "%s after %.1f s of %s s%s" % (
             reason, result["watched_seconds"], params["seconds"],
-            ": fell back to %s" % ", ".join(back) if back else ": no drained server to fall back to")
+            ": fell back to %s" % ", ".join(back) if back else ": no server to fall back to")
         return False, result
     except (PlanError, RuntimeAPIError) as exc:
         result["msg"] = str(exc)

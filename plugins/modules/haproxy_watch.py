@@ -14,7 +14,8 @@ short_description: Watch servers of an HAProxy backend after a switch and fall b
 version_added: 0.2.0
 description:
   - Reads the backend's server counters and states through HAProxy's runtime API (C(show stat)) every
-    O(interval) seconds for O(seconds) seconds, from the moment the task starts.
+    O(interval) seconds for O(seconds) seconds, from the moment the task starts or, with O(wait_switch), from
+    the moment the switch it waits for happened.
   - "A breach is a sample where the watched servers (O(servers)) answered more than O(max_errors) errors since
     the first sample (5xx responses, response errors, connection errors and health checks that failed while
     the server was up: C(hrsp_5xx), C(eresp), C(econ), C(chkfail)),
@@ -23,6 +24,9 @@ description:
     that is in C(drain) (what a blue-green switch did to the old color) is put C(ready), then every server of
     O(servers) into C(maint). Then the task fails, naming the breach. A fallback server in C(maint) stays
     there."
+  - "Armed before a switch (O(wait_switch), run as an async task, the way seed.fleet.blue_green does): the
+    baseline is taken at once and the window starts when every server of O(servers) is C(ready), so the
+    first error after the switch is seen within one O(interval)."
   - The module does not persist the state to HAProxy's state file; the caller's next
     M(seed.fleet.haproxy_server) call does (seed.fleet.blue_green's rollback).
   - Nothing is sent when the input is invalid, the socket does not answer, or a named server is not in
@@ -43,8 +47,8 @@ options:
     required: true
   fallback:
     description:
-      - The servers to put back to C(ready) at a breach (the old color's), by name. Only those in C(drain)
-        when the task starts are used.
+      - The servers to put back to C(ready) at a breach (the old color's), by name. Those in C(drain) at the
+        breach are put C(ready); one in C(maint) stays there.
       - Empty or omitted, a breach only fails the task.
     type: list
     elements: str
@@ -65,6 +69,14 @@ options:
     description: Watched servers allowed not to serve at any sample.
     type: int
     default: 0
+  wait_switch:
+    description:
+      - Seconds to wait for the switch before the window starts (0 to 3600); V(0) starts the window at once.
+      - The module takes its baseline sample at once, then waits until every server of O(servers) is C(ready).
+        If one of them is put into C(maint) meanwhile (the caller gave the switch up), it returns without
+        judging (RV(switched) false, not failed). If the switch does not come in time, the task fails.
+    type: float
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -80,6 +92,9 @@ seealso:
   - name: HAProxy management guide, show stat
     description: The counters and status values the module reads.
     link: https://docs.haproxy.org/2.6/management.html#9.1
+  - name: Ansible asynchronous actions
+    description: How to arm the watch before a switch (async, poll 0) and collect it after.
+    link: https://docs.ansible.com/ansible/latest/playbook_guide/playbooks_async.html
 """
 
 EXAMPLES = r"""
@@ -100,6 +115,17 @@ EXAMPLES = r"""
     interval: 0.1
     max_errors: 3
     max_down: 1
+
+- name: Arm the watch before the switch (baseline now, window from the switch), in the background
+  seed.fleet.haproxy_watch:
+    backend: be_demo
+    servers: [app1_green, app2_green]
+    fallback: [app1_blue, app2_blue]
+    seconds: 10
+    wait_switch: 30
+  async: 60
+  poll: 0
+  register: watch_job
 """
 
 RETURN = r"""
@@ -130,7 +156,7 @@ commands:
   elements: str
   sample: ["set server be_demo/app1_blue state ready", "set server be_demo/app1_green state maint"]
 fallback:
-  description: The fallback servers that were in C(drain) when the task started (the ones a breach puts C(ready)).
+  description: The fallback servers not in C(maint) when the task started, or at the breach (then the ones it fell back to).
   returned: when the servers were read
   type: list
   elements: str
@@ -146,6 +172,11 @@ down:
   type: list
   elements: str
   sample: []
+switched:
+  description: Whether the window ran after the switch (always true without O(wait_switch)).
+  returned: when the servers were read
+  type: bool
+  sample: true
 samples:
   description: How many times C(show stat) was read.
   returned: always
@@ -174,6 +205,7 @@ def main():
         interval=dict(type="float", default=0.25),
         max_errors=dict(type="int", default=0),
         max_down=dict(type="int", default=0),
+        wait_switch=dict(type="float", default=0),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ok, result = watch(module.params, module.check_mode)

@@ -242,12 +242,14 @@ def test_version_failing_after_switch_is_rolled_back():
     res = probe.results()
     assert "v4" in {r[2] for r in res}  # traffic did move, and came back
     assert res[-1][2] == "v1"
-    # What users paid. Issue #16 aims at 1 s of errors; the watch alone measured 1.47 s here (60 errors,
-    # make test 2026-12-02; 21 s before it): held to 2 s until HAProxy itself fails back faster.
+    # What users paid (issue #16: at most 1 s of errors, the old color back within 1 s of the first one).
+    # 21 s before the watch; 1.47 s with a watch that started one task after the switch; the watch armed
+    # before the switch sees the first bad answer within blue_green_verify_interval.
     bad = [float(r[0]) for r in res if r[1] != "200"]
     if bad:
         back = min(float(r[0]) for r in res if float(r[0]) > bad[0] and r[1] == "200" and r[2] == "v1")
-        assert bad[-1] - bad[0] <= 2.0 and back - bad[0] <= 2.0, (len(bad), bad[0], bad[-1], back)
+        print("bad release: %d errors over %.3f s, v1 back %.3f s after the first" % (len(bad), bad[-1] - bad[0], back - bad[0]))
+        assert bad[-1] - bad[0] <= 1.0 and back - bad[0] <= 1.0, (len(bad), bad[0], bad[-1], back)
     for app in APPS:
         assert app.run("docker inspect demo-green").rc != 0
 

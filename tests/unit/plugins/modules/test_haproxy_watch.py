@@ -140,7 +140,7 @@ def test_without_fallback_a_breach_only_fails(lb):
     lb.server("be_demo", "app1_green").up = False
     clock = Clock()
     ok, out = hw.watch(params(lb, fallback=[]), clock=clock, sleep=clock.sleep)
-    assert not ok and not out["reverted"] and lb.writes == [] and "no drained server to fall back to" in out["msg"]
+    assert not ok and not out["reverted"] and lb.writes == [] and "no server to fall back to" in out["msg"]
     assert out["samples"] == 1  # breached at the first sample
 
 
@@ -149,6 +149,77 @@ def test_check_mode_reads_once_and_sends_nothing(lb):
     clock = Clock()
     ok, out = hw.watch(params(lb), check_mode=True, clock=clock, sleep=clock.sleep)
     assert ok and out["samples"] == 1 and clock.slept == [] and lb.writes == [] and out["fallback"] == BLUE
+
+
+def before_switch(lb):
+    """be_demo before the switch: blue ready (live), green in drain (checked, no traffic)."""
+    for name in BLUE:
+        lb.server("be_demo", name).admin = 0
+    for name in GREEN:
+        lb.server("be_demo", name).admin = FDRAIN
+
+
+def switch(lb):
+    """What the one-write switch does: green ready first, then blue drained."""
+    def go():
+        for name in GREEN:
+            lb.server("be_demo", name).admin = 0
+        for name in BLUE:
+            lb.server("be_demo", name).admin = FDRAIN
+    return go
+
+
+def test_armed_before_the_switch_the_window_starts_with_it(lb):
+    before_switch(lb)
+    lb.server("be_demo", "app1_green").hrsp_5xx = 3  # before the baseline: not the release's doing
+
+    def bad_answer():
+        lb.server("be_demo", "app1_green").hrsp_5xx += 1
+    clock = Clock([(1.2, switch(lb)), (1.25, bad_answer)])
+    ok, out = hw.watch(params(lb, wait_switch=30.0), clock=clock, sleep=clock.sleep)
+    assert not ok and out["switched"] and out["breached"] and out["errors"] == 1
+    # Seen within one interval of the bad answer, counted from the switch (1.2 s).
+    assert out["watched_seconds"] <= 0.05 + 0.25
+    assert out["fallback"] == BLUE and "fell back to app1_blue, app2_blue" in out["msg"]
+    assert lb.writes == ["set server be_demo/app1_blue state ready", "set server be_demo/app2_blue state ready",
+                         "set server be_demo/app1_green state maint", "set server be_demo/app2_green state maint"]
+    # While waiting it looked often (the window must not start late) and sent nothing.
+    assert max(clock.slept[:20]) <= hw.SWITCH_POLL
+
+
+def test_armed_watch_passes_a_quiet_window_after_the_switch(lb):
+    before_switch(lb)
+    clock = Clock([(2.0, switch(lb))])
+    ok, out = hw.watch(params(lb, wait_switch=30.0, seconds=5.0), clock=clock, sleep=clock.sleep)
+    assert ok and out["switched"] and not out["breached"] and lb.writes == []
+    assert out["watched_seconds"] == 5.0 and clock.now >= 7.0
+
+
+def test_armed_watch_stops_quietly_when_the_switch_is_given_up(lb):
+    before_switch(lb)
+
+    def rescue():
+        for name in GREEN:
+            lb.server("be_demo", name).admin = FMAINT
+    clock = Clock([(0.7, rescue)])
+    ok, out = hw.watch(params(lb, wait_switch=30.0), clock=clock, sleep=clock.sleep)
+    assert ok and not out["switched"] and not out["breached"] and lb.writes == []
+    assert "switch was given up (app1_green, app2_green in maint" in out["msg"] and clock.now < 1.0
+
+
+def test_armed_watch_fails_when_no_switch_comes(lb):
+    before_switch(lb)
+    clock = Clock()
+    ok, out = hw.watch(params(lb, wait_switch=2.0), clock=clock, sleep=clock.sleep)
+    assert not ok and not out["switched"] and lb.writes == []
+    assert "no switch within 2.0 s (app1_green drain, app2_green drain)" in out["msg"]
+
+
+def test_armed_watch_in_check_mode_does_not_wait(lb):
+    before_switch(lb)
+    clock = Clock()
+    ok, out = hw.watch(params(lb, wait_switch=30.0), check_mode=True, clock=clock, sleep=clock.sleep)
+    assert ok and clock.slept == [] and out["fallback"] == BLUE and lb.writes == []
 
 
 @pytest.mark.parametrize("kw, message", [
@@ -162,6 +233,8 @@ def test_check_mode_reads_once_and_sends_nothing(lb):
     ({"seconds": float("nan")}, "seconds must be between"),
     ({"interval": 0.0}, "interval must be between 0.05 and 60"),
     ({"max_errors": -1}, "max_errors and max_down must be 0 or more"),
+    ({"wait_switch": -1.0}, "wait_switch must be between 0 and 3600"),
+    ({"wait_switch": float("inf")}, "wait_switch must be between"),
 ])
 def test_bad_input_sends_nothing(lb, kw, message):
     ok, out = hw.watch(params(lb, **kw), clock=Clock(), sleep=Clock().sleep)
