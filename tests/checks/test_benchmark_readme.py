@@ -172,3 +172,44 @@ def test_top_drift_is_caught(result):
     text = TOP_README.read_text()
     assert "70,138 / **0**" in text
     assert top_problems(text.replace("70,138 / **0**", "87,666 / **0**", 1), result)
+
+
+BAD_HEADING = "## A release that turns bad after the switch (issue 16)"
+RESULT_BAD = REPO / "benchmarks" / "cutover" / "results" / "bad-release" / "result.json"
+BAD_ROW = re.compile(r"^\| (?P<version>bad\d+) \| (?P<served>\d+) \| (?P<failed>\d+) \| (?P<span>[\d.]+) \|$", re.M)
+
+
+def bad_release_problems(text: str, top: str, result: dict) -> list[str]:
+    """The bad-release section of benchmarks/cutover/README.md and the top README's sentence against the JSON."""
+    section = text.split(BAD_HEADING, 1)[-1].split("\n## ", 1)[0]
+    ops = [o for o in result["operations"] if o["name"] == "ours-bad-release"]
+    rows = [(r["version"], int(r["served"]), int(r["failed"]), r["span"]) for r in BAD_ROW.finditer(section)]
+    want = [(o["to_version"], o["served_by_bad_release"], o["failed"], f"{o['errors_span_s']:.3f}") for o in ops]
+    out = [f"rows {rows} != result.json {want}"] if rows != want else []
+    b = result["bad_releases"]
+    flat, top_flat = " ".join(section.split()), " ".join(top.split("## Zero-downtime, measured", 1)[-1].split("\n## ", 1)[0].split())
+    for text_, where, needed in (
+            (flat, "benchmarks/cutover/README.md", [f"{b['rolled_back']} of {b['operations']} rolled back",
+                                                    f"{b['failed']} of {b['requests']:,} requests",
+                                                    f"at most **{b['errors_span_s_max']:.3f} s**",
+                                                    f"{result['total_requests']:,} requests", result["command"]]),
+            (top_flat, "README.md", [f"{b['rolled_back']} of {b['operations']} rolled back",
+                                     f"{b['failed']} of {b['requests']:,} requests",
+                                     f"at most {b['errors_span_s_max']:.3f} s"])):
+        out += [f"{where} lacks {n!r}" for n in needed if n not in text_]
+    return out
+
+
+def test_bad_release_section_matches_its_result():
+    result = json.loads(RESULT_BAD.read_text())
+    assert result["goals"] == {"bad_release_rolled_back_with_le_1s_of_errors": True}
+    problems = bad_release_problems(BENCH_README.read_text(), TOP_README.read_text(), result)
+    assert not problems, "bad-release numbers vs results/bad-release/result.json:\n  " + "\n  ".join(problems)
+
+
+def test_bad_release_drift_is_caught():
+    result = json.loads(RESULT_BAD.read_text())
+    text = BENCH_README.read_text()
+    row = next(BAD_ROW.finditer(text.split(BAD_HEADING, 1)[1]))
+    drifted = text.replace(row.group(0), row.group(0).replace(f"| {row['failed']} |", f"| {int(row['failed']) + 1} |"))
+    assert bad_release_problems(drifted, TOP_README.read_text(), result)

@@ -351,3 +351,22 @@ def test_cold_rollback_redeploys_once_the_previous_color_is_retired():
     assert last["action"] == "rollback" and last["result"] == "success" and last["version"] == "v5"
     for app in APPS:
         assert app.check_output("docker inspect -f '{{.State.Running}}' demo-green") == "true"
+
+
+def test_every_deploy_and_rollback_is_counted_for_prometheus():
+    """Deploys as data (issue 16): the textfile metric counts every deploy and rollback by action and
+    result (blocked, rolled_back, partial, success ... from the tests above) and says when each last ended."""
+    st = state()
+    counts = {}
+    for entry in st["history"]:
+        key = "%s:%s" % (entry["action"], entry["result"])
+        counts[key] = counts.get(key, 0) + 1
+    assert st["counts"] == counts, (st["counts"], counts)
+    assert {"deploy:success", "deploy:blocked", "deploy:rolled_back", "rollback:success"} <= set(counts)
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_demo.prom")
+    for key, count in counts.items():
+        action, result = key.split(":")
+        assert 'seed_fleet_deploys_total{app="demo",action="%s",result="%s"} %d' % (action, result, count) in prom, prom
+        assert re.search(r'seed_fleet_deploy_last_seconds\{app="demo",action="%s",result="%s"\} \d+' % (action, result),
+                         prom), prom
+    assert 'seed_fleet_deploys_total{app="demo",action="deploy",result="rolled_back"} 1' in prom
