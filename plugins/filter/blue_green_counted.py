@@ -17,8 +17,8 @@ description:
     C(last) (C(<action>:<result>) -> Unix time of the newest such entry).
   - The counts are the old state's plus one for the new entry, so they keep growing when the history is cut to
     C(blue_green_history_size); a state written before counts existed starts from what its history holds.
-  - The textfile metric C(seed_fleet_deploys_total{app,action,result}) is rendered from C(counts): a counter
-    Prometheus can take C(increase()) of, for deploys per day and the change failure rate.
+  - "The textfile metric C(seed_fleet_deploys_total{app,action,result}) is rendered from C(counts): a counter
+    Prometheus can take C(increase()) of, for deploys per day and the change failure rate."
 author:
   - seed.fleet maintainers
 options:

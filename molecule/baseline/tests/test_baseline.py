@@ -144,6 +144,42 @@ def test_password_and_root_login_refused():
 
 # Kernel --------------------------------------------------------------------
 
+@BOTH
+def test_unneeded_kernel_modules_are_blacklisted(node):
+    assert node.file("/etc/modprobe.d/seed-fleet-blacklist.conf").mode == 0o644
+    config = node.check_output("modprobe --showconfig")  # what modprobe itself reads
+    for module in ("dccp", "rds", "sctp", "tipc", "usb.storage", "firewire.core", "cramfs", "jffs2"):
+        assert re.search(r"^blacklist %s$" % module, config, re.M), module
+        assert re.search(r"^install %s /bin/false$" % module, config, re.M), module
+    # The per-host exception (converge.yml): the plain host keeps udf, the container host does not.
+    assert bool(re.search(r"^blacklist udf$", config, re.M)) is (node is APP)
+
+
+def _report(node):
+    return json.loads(node.file("/var/lib/seed-fleet/baseline-report.json").content_string)
+
+
+def test_the_report_says_what_applied_and_what_the_container_left_to_the_host():
+    report = _report(HOST)  # its last run: the converge, every control on
+    assert report["role"] == "seed.fleet.baseline" and report["container"] is True
+    states = {name: c["state"] for name, c in report["controls"].items()}
+    partial = {"sysctl", "kernel_modules", "limits", "timesync"}  # a container leaves part of these to the host
+    assert states == {name: ("partial" if name in partial else "applied") for name in states}, states
+    assert report["controls"]["kernel_modules"]["reason"].startswith(
+        "in a container: written, but the kernel and its modules are the host's")
+    assert "net.* keys are live" in report["controls"]["sysctl"]["reason"]
+    assert all(c["reason"] for c in report["controls"].values() if c["state"] != "applied")  # never a silent gap
+
+
+def test_the_report_names_what_a_run_left_out():
+    # baseline-app's last run (side_effect.yml) applied the firewall part only.
+    controls = _report(APP)["controls"]
+    assert controls["firewall"]["state"] == "applied"
+    assert controls["ssh"] == {"state": "skipped", "what": controls["ssh"]["what"],
+                               "reason": "baseline_ssh_enabled is false"}
+    assert {c["state"] for name, c in controls.items() if name not in ("firewall", "kernel_modules")} == {"skipped"}
+
+
 def test_plain_host_does_not_forward():
     assert sysctl_file(HOST)["net.ipv4.ip_forward"] == "0"
     assert "net.bridge.bridge-nf-call-iptables" not in sysctl_file(HOST)

@@ -1,0 +1,45 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""seed.fleet.baseline_report: every control applied, partial (with the reason) or skipped, never silent."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.seed.fleet.plugins.filter.baseline_report import CONTROLS, baseline_report
+
+ALL = dict((name, True) for name, _what, _gap in CONTROLS)
+
+
+def test_on_a_machine_everything_enabled_applies():
+    out = baseline_report(ALL, False)
+    assert set(out) == set(ALL) and all(v["state"] == "applied" and v["reason"] == "" for v in out.values())
+
+
+def test_in_a_container_the_kernel_controls_are_partial_with_the_reason():
+    out = baseline_report(ALL, True)
+    partial = sorted(k for k, v in out.items() if v["state"] == "partial")
+    assert partial == ["kernel_modules", "limits", "sysctl", "timesync"]
+    assert out["kernel_modules"]["reason"].startswith("in a container: written, but the kernel and its modules are the host's")
+    assert out["ssh"]["state"] == "applied"
+
+
+def test_disabled_controls_are_skipped_by_name():
+    out = baseline_report(dict(ALL, firewall=False), True)
+    assert out["firewall"] == {"state": "skipped", "what": "nftables default-deny input",
+                               "reason": "baseline_firewall_enabled is false"}
+
+
+def test_templated_booleans_count_as_booleans():
+    out = baseline_report(dict(ALL, ssh="True", firewall="false"), "True")
+    assert out["ssh"]["state"] == "applied" and out["firewall"]["state"] == "skipped"
+    assert out["sysctl"]["state"] == "partial"
+
+
+def test_a_control_not_given_counts_as_disabled():
+    assert baseline_report({"ssh": True})["banner"]["state"] == "skipped"
+
+
+@pytest.mark.parametrize("bad, message", [(["ssh"], "expected"), ({"nosuch": True}, "unknown controls nosuch")])
+def test_bad_input(bad, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        baseline_report(bad)
