@@ -1,0 +1,98 @@
+"""playbooks/awx_configure.yml: the "deploy with approval" workflow is wired the way its comment says.
+
+deploy (the deploy job template) -> on success, an approval node with a timeout -> on failure
+(denied, or no answer before the timeout) the rollback job template. The timeout stays below
+blue_green_keep_previous_seconds, so that rollback is one switch back to the warm color. Its
+survey is the deploy job template's (whose fields test_awx_surveys.py checks against the roles).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = REPO / "playbooks" / "awx_configure.yml"
+BLUE_GREEN_DEFAULTS = REPO / "roles" / "blue_green" / "defaults" / "main.yml"
+VAR = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
+
+
+def _play() -> dict:
+    return yaml.safe_load(PLAYBOOK.read_text())[0]
+
+
+def _resolve(value, play_vars: dict):
+    m = VAR.match(value.strip()) if isinstance(value, str) else None
+    return _resolve(play_vars[m.group(1)], play_vars) if m and m.group(1) in play_vars else value
+
+
+def _workflow(play: dict) -> dict:
+    tasks = [t["awx.awx.workflow_job_template"] for t in play["tasks"] if "awx.awx.workflow_job_template" in t]
+    assert len(tasks) == 1, "expected one awx.awx.workflow_job_template task"
+    return tasks[0]
+
+
+def _edges(nodes: list[dict]) -> set[tuple[str, str, str]]:
+    return {(n["identifier"], kind[:-6], target["identifier"])
+            for n in nodes for kind, targets in (n.get("related") or {}).items() for target in targets or []}
+
+
+def check(play: dict) -> list[str]:
+    """What is wrong with the workflow (empty when it is wired as documented)."""
+    pv = play["vars"]
+    wf = _workflow(play)
+    nodes = wf["workflow_nodes"]
+    by_id = {n["identifier"]: n for n in nodes}
+    out = []
+    if len(by_id) != len(nodes):
+        out.append("node identifiers are not unique")
+    templates = {t["name"]: t["playbook"] for t in _resolve(pv["awx_job_templates"], pv)}
+    kinds = {}
+    for n in nodes:
+        ujt = n["unified_job_template"]
+        if ujt["type"] == "job_template":
+            kinds[n["identifier"]] = templates.get(ujt["name"], "not a job template of awx_job_templates: " + ujt["name"])
+        else:
+            kinds[n["identifier"]] = ujt["type"]
+    dangling = [(a, k, b) for a, k, b in _edges(nodes) if b not in by_id]
+    if dangling:
+        out.append(f"edges to unknown nodes: {dangling}")
+    named = {(kinds[a], k, kinds[b]) for a, k, b in _edges(nodes) if a in kinds and b in kinds}
+    want = {("playbooks/deploy.yml", "success", "workflow_approval"),
+            ("workflow_approval", "failure", "playbooks/rollback.yml")}
+    if named != want:
+        out.append(f"edges {sorted(named)} != {sorted(want)}")
+    keep = yaml.safe_load(BLUE_GREEN_DEFAULTS.read_text())["blue_green_keep_previous_seconds"]
+    for n in nodes:
+        ujt = n["unified_job_template"]
+        if ujt["type"] == "workflow_approval":
+            timeout = int(_resolve(ujt.get("timeout", 0), pv))
+            if not 0 < timeout < keep:
+                out.append(f"approval timeout {timeout}: must be > 0 (an answer is required) and below "
+                           f"blue_green_keep_previous_seconds ({keep}) so that the rollback is warm")
+    deploy_survey = next(t["survey"] for t in _resolve(pv["awx_job_templates"], pv) if t["playbook"] == "playbooks/deploy.yml")
+    if wf.get("survey_spec") != deploy_survey or not wf.get("survey_enabled"):
+        out.append("the workflow's survey is not the deploy job template's")
+    return out
+
+
+def test_workflow_is_wired_as_documented():
+    problems = check(_play())
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("breakage, expect", [
+    (lambda wf, pv: wf["workflow_nodes"][1]["related"].update(failure_nodes=[], success_nodes=[{"identifier": "rollback"}]),
+     "edges"),
+    (lambda wf, pv: pv.update(awx_approval_timeout=0), "approval timeout 0"),
+    (lambda wf, pv: pv.update(awx_approval_timeout=3600), "approval timeout 3600"),
+    (lambda wf, pv: wf["workflow_nodes"][2]["unified_job_template"].update(name="nope"), "not a job template"),
+    (lambda wf, pv: wf["workflow_nodes"][0]["related"]["success_nodes"].append({"identifier": "ghost"}), "unknown nodes"),
+    (lambda wf, pv: wf.update(survey_spec="{{ awx_survey_rollback }}"), "survey"),
+])
+def test_the_check_can_fail(breakage, expect):
+    play = _play()
+    breakage(_workflow(play), play["vars"])
+    assert any(expect in p for p in check(play)), check(play)
