@@ -57,6 +57,7 @@ CONTROLS = (
                                     "not set live (the kernel is the host's); net.* keys are live"),
     ("kernel_modules", "kernel module blacklist in /etc/modprobe.d",
      "written, but the kernel and its modules are the host's: it applies where this image boots a kernel"),
+    ("accounts", "login.defs umask, password aging and hashing; pam_pwquality, pam_faillock", None),
     ("limits", "file limits", "capped by the container's own hard limit"),
     ("coredump", "core dumps off", None),
     ("firewall", "nftables default-deny input", None),

@@ -155,6 +155,90 @@ def test_unneeded_kernel_modules_are_blacklisted(node):
     assert bool(re.search(r"^blacklist udf$", config, re.M)) is (node is APP)
 
 
+# Accounts and PAM ----------------------------------------------------------
+
+def _login_defs(node):
+    pairs = (line.split(None, 1) for line in node.file("/etc/login.defs").content_string.splitlines()
+             if line.strip() and not line.lstrip().startswith("#"))
+    return {p[0]: p[1].strip() for p in pairs if len(p) == 2}
+
+
+def _chage(node, name):
+    pairs = (line.split(":", 1) for line in node.check_output(f"LC_ALL=C chage -l {name}").splitlines())
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@pytest.fixture
+def human(request):
+    """A throwaway account in the shared group `users` (no user-private group to mirror umask bits into)."""
+    node = request.param
+    name = "t" + uuid.uuid4().hex[:8]
+    node.check_output(f"useradd -m -g users -s /bin/bash {name}")
+    yield node, name
+    node.run(f"faillock --user {name} --reset; userdel -r {name}")
+
+
+BOTH_HUMAN = pytest.mark.parametrize("human", [HOST, APP], ids=["host", "app"], indirect=True)
+
+
+@BOTH
+def test_login_defs_policy(node):
+    defs = _login_defs(node)
+    assert {k: defs.get(k) for k in ("UMASK", "PASS_MAX_DAYS", "PASS_MIN_DAYS", "PASS_WARN_AGE", "ENCRYPT_METHOD")} == {
+        "UMASK": "027", "PASS_MAX_DAYS": "365", "PASS_MIN_DAYS": "1", "PASS_WARN_AGE": "14", "ENCRYPT_METHOD": "YESCRYPT"}
+
+
+@BOTH_HUMAN
+def test_a_new_account_is_aged_and_its_sessions_get_umask_027(human):
+    node, name = human
+    assert _chage(node, name)["Maximum number of days between password change"] == "365"
+    assert node.check_output(f"su - {name} -c umask") == "0027"
+
+
+@BOTH
+def test_existing_human_password_is_aged_admin_key_login_never_expires(node):
+    alice = _chage(node, "alice")  # prepare.yml: a password, no aging before the role
+    assert alice["Maximum number of days between password change"] == "365"
+    assert alice["Number of days of warning before password expires"] == "14"
+    admin = _chage(node, "seedadmin")
+    assert admin["Password expires"] == "never"
+
+
+@BOTH
+def test_system_accounts_stay_locked(node):
+    shadow = dict(line.split(":", 2)[:2] for line in node.check_output("getent shadow").splitlines())
+    system = [line.split(":")[0] for line in node.check_output("getent passwd").splitlines()
+              if 0 < int(line.split(":")[2]) < 1000 or line.split(":")[2] == "65534"]
+    assert system and all(shadow[name][:1] in ("*", "!") for name in system), {n: shadow[n][:1] for n in system}
+
+
+@BOTH_HUMAN
+def test_pwquality_refuses_weak_passwords_and_takes_a_strong_one_as_yescrypt(human):
+    node, name = human
+    short = node.run(f"echo '{name}:Sh0rt-pw' | chpasswd")
+    assert short.rc != 0 and "shorter than 14" in short.stdout + short.stderr
+    simple = node.run(f"echo '{name}:Password1234567!' | chpasswd")
+    assert simple.rc != 0 and "dictionary check" in simple.stdout + simple.stderr
+    assert node.run(f"echo '{name}:Corr3ct-Horse-Battery' | chpasswd").rc == 0
+    assert node.check_output(f"getent shadow {name}").split(":")[1].startswith("$y$")
+
+
+@BOTH_HUMAN
+def test_faillock_locks_after_five_failures_until_reset(human):
+    node, name = human
+    node.check_output(f"echo '{name}:Corr3ct-Horse-Battery' | chpasswd")
+
+    def login(password):
+        return node.run(f"echo '{password}' | pamtester login {name} authenticate").rc
+
+    assert login("Corr3ct-Horse-Battery") == 0
+    assert [login("wrong") for _ in range(5)] == [1] * 5
+    assert login("Corr3ct-Horse-Battery") != 0  # locked: the right password is refused too
+    assert node.check_output(f"faillock --user {name}").count(" V") >= 5  # the refused right one counts too
+    node.check_output(f"faillock --user {name} --reset")
+    assert login("Corr3ct-Horse-Battery") == 0
+
+
 def _report(node):
     return json.loads(node.file("/var/lib/seed-fleet/baseline-report.json").content_string)
 

@@ -9,6 +9,7 @@ baseline accepts.
 import hashlib
 import re
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -63,10 +64,11 @@ def scan(source, target_addr):
 
 @pytest.fixture(scope="module")
 def scans(addresses):
-    """All (source, target) scans at once: each source scans its targets in parallel."""
-    with ThreadPoolExecutor(max_workers=len(PAIRS)) as pool:
-        futures = {pair: pool.submit(scan, pair[0], addresses[pair[1]]) for pair in PAIRS}
-        return {pair: f.result() for pair, f in futures.items()}
+    """All (source, target) scans, in waves (see waves): two hosts connect-scanning each other at once
+    can meet in a TCP simultaneous open. A's SYN from its source port a to B's port b crosses B's SYN
+    from b to A's port a; both stacks call the connection established, and each nmap counts the other's
+    source port as open (seen in make test: mon -> lb 53270 and lb -> mon 35684 in the same run)."""
+    return in_waves(PAIRS, lambda pair: scan(pair[0], addresses[pair[1]]))
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
@@ -108,23 +110,29 @@ def waves(pairs):
     return [wave for wave in (first, second) if wave]
 
 
+def in_waves(pairs, job, gap=0):
+    """job(pair) for every pair, the pairs of a wave in parallel, the waves one after another with
+    gap seconds between them (a wave never holds a pair and its reverse)."""
+    found = {}
+    for number, wave in enumerate(waves(pairs)):
+        if number and gap:
+            time.sleep(gap)
+        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            futures = {pair: pool.submit(job, pair) for pair in wave}
+            found.update({pair: f.result() for pair, f in futures.items()})
+    return found
+
+
 @pytest.fixture(scope="module")
 def udp_scans(addresses):
     """The same pairs over UDP, plus a control: the monitoring host scanning the outsider (no firewall)."""
     pairs = PAIRS + [(MON, OUTSIDER)]
     # an unanswered UDP flow's conntrack entry lives this long (30 s by default)
     expiry = host(MON).run("cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout").stdout.strip()
-    found = {}
-    for number, wave in enumerate(waves(pairs)):
-        if number:
-            time.sleep(int(expiry or 30) + 3)
-        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-            futures = {pair: pool.submit(udp_scan, pair[0], addresses[pair[1]]) for pair in wave}
-            found.update({pair: f.result() for pair, f in futures.items()})
-    return found
+    return in_waves(pairs, lambda pair: udp_scan(pair[0], addresses[pair[1]]), gap=int(expiry or 30) + 3)
 
 
-def test_udp_waves_never_hold_a_pair_and_its_reverse():
+def test_waves_never_hold_a_pair_and_its_reverse():
     pairs = PAIRS + [(MON, OUTSIDER)]
     assert (MON, LB) in pairs and (LB, MON) in pairs  # the case that made this necessary
     grouped = waves(pairs)
@@ -160,3 +168,22 @@ def test_bad_sources_fail_before_any_firewall_change(bad):
     assert "monitoring_agent_firewall_sources[0]" in out and bad in out, out[-2000:]
     after = hashlib.sha256(app.check_output("nft -s list ruleset; cat /etc/nftables.d/*.nft").encode()).hexdigest()
     assert before == after
+
+
+def test_scans_meet_no_reverse_scan_in_flight():
+    """in_waves, the runner of both scans: while a pair's job runs, its reverse's does not."""
+    running, seen = set(), []
+    lock = threading.Lock()
+
+    def job(pair):
+        with lock:
+            running.add(pair)
+            seen.append(pair[::-1] in running)
+        time.sleep(0.05)
+        with lock:
+            running.discard(pair)
+        return pair
+
+    found = in_waves(PAIRS + [(MON, OUTSIDER)], job)
+    assert sorted(found) == sorted(PAIRS + [(MON, OUTSIDER)])
+    assert not any(seen)

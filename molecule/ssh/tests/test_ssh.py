@@ -508,7 +508,9 @@ def test_lb_host_replacement_runbook(tmp_path):
         fh.write(f"{LB_ADDRESS} {' '.join(dexec('ssh-lb1', 'cat /etc/ssh/ssh_host_ed25519_key.pub').split()[:2])}\n")
     wait_for_ssh(LB_ADDRESS)
     # Step 2: converge it, limited to the new host (app3 is in the inventory by now).
-    proc = run("seed.fleet.site", *APP3, "--limit", "lb1.example.com")
+    proc = run("seed.fleet.site", *APP3, "--limit", "lb1.example.com", ok=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + "\n---- sshd on the new lb1 ----\n" + dexec(
+        "ssh-lb1", "systemctl status ssh --no-pager; journalctl -b -u ssh -u sshd --no-pager | tail -n 60", check=False)
     assert set(recap(proc)) == {"lb1.example.com"}
     # A fresh HAProxy renders blue ready, green maint: not the live color.
     ready = {r["svname"] for r in show_stat() if r["status"] != "MAINT"}
