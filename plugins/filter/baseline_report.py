@@ -63,7 +63,8 @@ CONTROLS = (
     ("firewall", "nftables default-deny input", None),
     ("timesync", "time sync", "chrony runs without clock control (-x): the clock is the host's"),
     ("journald", "persistent journal with limits", None),
-    ("upgrades", "unattended security upgrades", None),
+    ("upgrades", "unattended security upgrades from the release's security suite (in the apt sources), "
+                 "needrestart's findings as metrics", None),
 )
 
 

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -232,11 +233,61 @@ def test_faillock_locks_after_five_failures_until_reset(human):
         return node.run(f"echo '{password}' | pamtester login {name} authenticate").rc
 
     assert login("Corr3ct-Horse-Battery") == 0
-    assert [login("wrong") for _ in range(5)] == [1] * 5
+    assert [login("wrong") for _attempt in range(5)] == [1] * 5
     assert login("Corr3ct-Horse-Battery") != 0  # locked: the right password is refused too
     assert node.check_output(f"faillock --user {name}").count(" V") >= 5  # the refused right one counts too
     node.check_output(f"faillock --user {name} --reset")
     assert login("Corr3ct-Horse-Battery") == 0
+
+
+# Updates that really arrive --------------------------------------------------
+
+def _codename(node):
+    return node.check_output(". /etc/os-release && echo $VERSION_CODENAME")
+
+
+@BOTH
+def test_the_security_suite_is_in_the_sources_and_apt_reads_it(node):
+    # the image's sources name no security suite: the role's deb822 file does
+    codename = _codename(node)
+    sources = node.file("/etc/apt/sources.list.d/seed-fleet-security.sources").content_string
+    assert f"Suites: {codename}-security" in sources and "Types: deb" in sources
+    policy = node.check_output("apt-cache policy")
+    assert re.search(rf"o=Debian,a=[\w-]+,n={codename}-security,l=Debian-Security", policy), policy
+
+
+@BOTH
+def test_unattended_upgrades_follows_the_security_origin(node):
+    out = node.check_output("unattended-upgrade --dry-run --debug 2>&1 | head -n 40")
+    allowed = next(line for line in out.splitlines() if line.startswith("Allowed origins are:"))
+    assert f"origin=Debian,codename={_codename(node)}-security,label=Debian-Security" in allowed, allowed
+
+
+def _needrestart_metrics(node):
+    node.check_output("systemctl start seed-fleet-needrestart.service")
+    text = node.file("/var/lib/prometheus/node-exporter/seed_fleet_needrestart.prom").content_string
+    return dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@BOTH
+def test_needrestart_names_a_service_on_a_replaced_library_in_the_metric(node):
+    assert node.service("seed-fleet-needrestart.timer").is_enabled
+    assert node.service("seed-fleet-needrestart.timer").is_running
+    unit = "seed-stale-" + uuid.uuid4().hex[:6]
+    lib = f"/usr/lib/x86_64-linux-gnu/lib{unit}.so.1"
+    # a service with a library that an "upgrade" then replaces (deleted while mapped)
+    node.check_output(f"cp /usr/lib/x86_64-linux-gnu/libz.so.1 {lib}")
+    node.check_output(f"systemd-run --unit {unit} -p Environment=LD_PRELOAD={lib} sleep 300")
+    try:
+        time.sleep(1)
+        node.check_output(f"rm {lib}")
+        found = _needrestart_metrics(node)
+        assert found["seed_fleet_needrestart_success"] == "1"
+        assert found.get(f'seed_fleet_needrestart_service{{unit="{unit}.service"}}') == "1", found
+        assert int(found["seed_fleet_needrestart_services"]) >= 1
+    finally:
+        node.run(f"systemctl stop {unit}; rm -f {lib}")
+    assert f'unit="{unit}.service"' not in str(_needrestart_metrics(node))
 
 
 def _report(node):

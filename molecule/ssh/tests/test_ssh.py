@@ -472,7 +472,10 @@ def hand_over(container: str) -> None:
     deploy with the fleet's key and the same password sudo."""
     shadow = dexec("ssh-mon1", "getent shadow deploy").split(":")[1]
     key = (FLEET / "id_ed25519.pub").read_text().strip()
-    dexec(container, "systemctl is-system-running --wait || true")
+    # A provider hands a host over once it has booted: `is-system-running --wait` fails at once while
+    # systemd's bus is not up yet (a loaded machine), so ask until it says running or degraded.
+    dexec(container, "for i in $(seq 120); do case $(systemctl is-system-running --wait 2>/dev/null) in "
+                     "running|degraded) exit 0;; esac; sleep 0.5; done; exit 1")
     dexec(container, " && ".join([
         "rm -f /etc/ssh/ssh_host_*_key*", "ssh-keygen -A",
         "useradd -m -s /bin/bash deploy", f"usermod -p '{shadow}' deploy",
