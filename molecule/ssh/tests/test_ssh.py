@@ -483,7 +483,7 @@ def hand_over(container: str) -> None:
         f"echo '{key}' > /home/deploy/.ssh/authorized_keys",
         "chown deploy:deploy /home/deploy/.ssh/authorized_keys", "chmod 0600 /home/deploy/.ssh/authorized_keys",
         "echo 'deploy ALL=(ALL:ALL) ALL' > /etc/sudoers.d/90-provider-admin", "chmod 0440 /etc/sudoers.d/90-provider-admin",
-        "systemctl start ssh"]))
+        "systemctl enable --now ssh"]))
 
 
 def test_lb_host_replacement_runbook(tmp_path):
