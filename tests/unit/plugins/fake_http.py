@@ -13,6 +13,7 @@ Each step of a script is a dict:
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -117,7 +118,7 @@ def start():
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.script = Script()
     httpd.url = "http://127.0.0.1:%d" % httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     return httpd
 
@@ -128,22 +129,27 @@ def stop(httpd):
     httpd.server_close()
 
 
-def reset(httpd):
-    """Between tests: let slow handlers of the previous test give up, serve 200 ok again."""
-    httpd.script.stop.set()
-    time.sleep(0)
-    httpd.script.stop = threading.Event()
-    httpd.script.set({"status": 200, "body": "ok"})
-
-
 def settle(httpd, wait=3.0):
-    """After a test: stop slow handlers, then wait for requests the client gave up on
-    (http_check's request threads) so that none reaches the next test's script."""
+    """After a test: stop slow handlers, then wait for the requests the client gave up on
+    (http_check's request threads), so that a test ends with none of its own still running."""
     httpd.script.stop.set()
     end = time.monotonic() + wait
     for thread in threading.enumerate():
         if thread.name.startswith("http_check-request"):
             thread.join(max(0.0, end - time.monotonic()))
+
+
+@contextlib.contextmanager
+def serving():
+    """A fresh server for one test. A request the previous test left in flight (a client
+    thread that gave up, a handler still reading) belongs to that test's server, whose port is
+    closed by now, so it can never land in this test's script."""
+    httpd = start()
+    try:
+        yield httpd
+    finally:
+        settle(httpd)
+        stop(httpd)
 
 
 def closed_port():

@@ -17,18 +17,10 @@ from ansible_collections.seed.fleet.plugins.modules import http_check
 from ansible_collections.seed.fleet.tests.unit.plugins import fake_http
 
 
-@pytest.fixture(scope="module")
-def server():
-    httpd = fake_http.start()
-    yield httpd
-    fake_http.stop(httpd)
-
-
 @pytest.fixture()
-def srv(server):
-    fake_http.reset(server)
-    yield server
-    fake_http.settle(server)
+def srv():
+    with fake_http.serving() as httpd:
+        yield httpd
 
 
 def run_module(capsys, args):
