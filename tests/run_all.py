@@ -192,13 +192,24 @@ def stages() -> list[tuple[str, list[str]]]:
     return out
 
 
+def stamped(line: str, elapsed: float) -> str:
+    """Molecule's phase lines ("INFO     [ssh > converge] Executing") carry the seconds since
+    the stage began, so that a log shows where a scenario's time went."""
+    if line.startswith("INFO") and "] Execut" in line:
+        return f"{line.rstrip()}  [+{elapsed:.0f} s]\n"
+    return line
+
+
 def run_stage(name: str, cmd: list[str], cwd: Path = REPO) -> tuple[str, int, float]:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{name.replace(':', '-').replace('/', '-')}.log"
     say(f"==> {name}: {' '.join(cmd)}")
     started = time.monotonic()
-    with log.open("w") as fh:
-        rc = subprocess.call(cmd, cwd=cwd, env=env(), stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    with log.open("w") as fh, subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                               stdin=subprocess.DEVNULL, text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            fh.write(stamped(line, time.monotonic() - started))
+        rc = proc.wait()
     took = time.monotonic() - started
     status = "ok" if rc == 0 else f"FAILED (rc={rc})"
     lines = log.read_text(errors="replace").splitlines() if rc != 0 else []
