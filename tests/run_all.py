@@ -51,6 +51,8 @@ def env() -> dict[str, str]:
     e.setdefault("ANSIBLE_FORCE_COLOR", "0")
     e.setdefault("PY_COLORS", "0")
     e.setdefault("NO_COLOR", "1")
+    # Lines reach the log as they are printed, so the phase stamps (stamped()) are true.
+    e.setdefault("PYTHONUNBUFFERED", "1")
     # Deprecations stay visible in every log (check:deprecations fails on those our code causes).
     e.setdefault("ANSIBLE_DEPRECATION_WARNINGS", "true")
     return e
