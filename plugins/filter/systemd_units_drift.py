@@ -68,6 +68,13 @@ _value:
         systemd has not loaded.
       type: list
       elements: str
+    running_disabled:
+      description: >-
+        Units of RV(_value.converge) that run while their unit file is not enabled (started by hand). On Debian 13,
+        enabling such a unit while it runs can make systemd lose it (an alias merged at the reload, systemd issue
+        38817), so a role stops it under its unit before enabling it.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
@@ -105,8 +112,8 @@ def systemd_units_drift(stdout, units):
     blocks = _blocks(stdout)
     if len(blocks) != len(units):
         # Not one block per unit: no decision here, the module looks at every unit.
-        return {"converge": units, "daemon_reload": []}
-    converge, reload_ = [], []
+        return {"converge": units, "daemon_reload": [], "running_disabled": []}
+    converge, reload_, running_disabled = [], [], []
     for unit, props in zip(units, blocks):
         needs_reload = props.get("NeedDaemonReload") != "no"
         settled = (props.get("LoadState") == "loaded" and props.get("UnitFileState") in ENABLED
@@ -116,7 +123,9 @@ def systemd_units_drift(stdout, units):
             # A unit systemd has not loaded (new package, new file) is loaded by the reload too.
             if needs_reload or props.get("LoadState") != "loaded":
                 reload_.append(unit)
-    return {"converge": converge, "daemon_reload": reload_}
+            if props.get("ActiveState") == "active" and props.get("UnitFileState") not in ENABLED:
+                running_disabled.append(unit)
+    return {"converge": converge, "daemon_reload": reload_, "running_disabled": running_disabled}
 
 
 class FilterModule(object):

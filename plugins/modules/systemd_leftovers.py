@@ -20,6 +20,8 @@ description:
     new alias into it (C(systemctl enable ssh) adds the C(sshd.service) alias; systemd issue 38817). The
     unit then reads C(inactive) while its daemon runs on, and starting the unit fails because the old
     daemon still holds the port.
+  - Before it sends a signal it reloads systemd's units (C(systemctl daemon-reload)): systemd 257 still watches a process
+    it lost that way until its next reload, and if the process exits first, systemd itself (PID 1) dies.
   - Does nothing while systemd tracks the unit, so a converged host never sees a change.
   - O(match) picks the daemon itself (for sshd, its listener), never the processes it started for
     connections; those keep running, as they do when systemd restarts the unit.
@@ -129,10 +131,14 @@ def main():
         module.fail_json(msg="timeout must be more than 0 seconds, not %s" % params["timeout"])
     unit = _systemd_leftovers.unit_name(params["unit"])
     systemctl = module.get_bin_path("systemctl", required=True)
-    rc, out, err = module.run_command([systemctl, "show", "--property=ActiveState", "--value", "--", unit])
-    if rc != 0:
-        module.fail_json(msg="systemctl show %s failed: %s" % (unit, (err or out).strip()), rc=rc)
-    state = out.strip()
+
+    def systemctl_run(*args):
+        rc, out, err = module.run_command([systemctl] + list(args))
+        if rc != 0:
+            module.fail_json(msg="systemctl %s failed: %s" % (" ".join(args), (err or out).strip()), rc=rc)
+        return out.strip()
+
+    state = systemctl_run("show", "--property=ActiveState", "--value", "--", unit)
     result = dict(changed=False, active_state=state, stopped=[])
     if state in _systemd_leftovers.TRACKED:
         module.exit_json(**result)
@@ -140,6 +146,12 @@ def main():
     result["stopped"] = [dict(pid=pid, cmdline=cmdline) for pid, cmdline in found]
     result["changed"] = bool(found)
     if not found or module.check_mode:
+        module.exit_json(**result)
+    # systemd 257 still watches a process it lost in the merge until its next reload: if that
+    # process exits first, PID 1 dies (seen on Debian 13, the container went down). Reload first.
+    systemctl_run("daemon-reload")
+    if systemctl_run("show", "--property=ActiveState", "--value", "--", unit) in _systemd_leftovers.TRACKED:
+        result.update(changed=False, stopped=[])  # the reload took them back: nothing is left over
         module.exit_json(**result)
     for pid, _cmdline in found:
         try:

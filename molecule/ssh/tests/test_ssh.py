@@ -464,9 +464,12 @@ def wait_for_target(instance: str, deadline: float = 60) -> str:
     end = time.monotonic() + deadline
     while True:
         targets = json.loads(dexec("ssh-mon1", ask))["data"]["activeTargets"]
-        health = {t["labels"].get("instance"): t["health"] for t in targets if t["labels"].get("job") == "node"}
-        if health.get(instance) == "up" or time.monotonic() > end:
-            return health.get(instance, f"not a target: {sorted(health)}")
+        node = {t["labels"].get("instance"): t for t in targets if t["labels"].get("job") == "node"}
+        target = node.get(instance)
+        if target and target["health"] == "up":
+            return "up"
+        if time.monotonic() > end:
+            return f"{target['health']} ({target['scrapeUrl']}: {target['lastError']})" if target else f"not a target: {sorted(node)}"
         time.sleep(2)
 
 

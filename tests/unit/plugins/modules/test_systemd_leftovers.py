@@ -41,13 +41,17 @@ def proc(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def systemctl(monkeypatch):
-    """systemctl show answers the ActiveState set in .state; every call is recorded."""
+    """systemctl show answers the ActiveState set in .state (.after_reload once reloaded); every call is recorded."""
     class Fake:
         state = "inactive"
+        after_reload = None
         calls = []
 
         def __call__(self, module, args, **kw):
             self.calls.append(args)
+            if args[1] == "daemon-reload":
+                self.state = self.after_reload or self.state
+                return (0, "", "")
             return (0, self.state + "\n", "")
     fake = Fake()
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", lambda module, args, **kw: fake(module, args))
@@ -123,7 +127,16 @@ def test_a_forgotten_listener_is_stopped(capsys, proc, systemctl, daemon):
     assert rc == 0 and out["changed"] is True and out["active_state"] == "inactive"
     assert out["stopped"] == [{"pid": daemon.pid, "cmdline": LISTENER}]
     assert daemon.wait(timeout=5) == -15  # SIGTERM, as systemd stops it
-    assert systemctl.calls == [["/bin/systemctl", "show", "--property=ActiveState", "--value", "--", "ssh.service"]]
+    show = ["/bin/systemctl", "show", "--property=ActiveState", "--value", "--", "ssh.service"]
+    assert systemctl.calls == [show, ["/bin/systemctl", "daemon-reload"], show]  # reloaded before the signal
+
+
+def test_a_reload_that_takes_the_process_back_stops_nothing(capsys, proc, systemctl, daemon):
+    systemctl.after_reload = "active"
+    proc(daemon.pid, LISTENER, V2.format(unit="ssh.service"))
+    rc, out = run(capsys)
+    assert rc == 0 and out["changed"] is False and out["stopped"] == []
+    assert daemon.poll() is None
 
 
 def test_check_mode_reports_and_stops_nothing(capsys, proc, systemctl, daemon):
