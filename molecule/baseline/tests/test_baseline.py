@@ -297,6 +297,7 @@ def _report(node):
 def test_the_report_says_what_applied_and_what_the_container_left_to_the_host():
     report = _report(HOST)  # its last run: the converge, every control on
     assert report["role"] == "seed.fleet.baseline" and report["container"] is True
+    assert report["profile"] == "standard"  # the default
     states = {name: c["state"] for name, c in report["controls"].items()}
     partial = {"sysctl", "kernel_modules", "limits", "timesync"}  # a container leaves part of these to the host
     assert states == {name: ("partial" if name in partial else "applied") for name in states}, states
