@@ -20,8 +20,8 @@ description:
     new alias into it (C(systemctl enable ssh) adds the C(sshd.service) alias; systemd issue 38817). The
     unit then reads C(inactive) while its daemon runs on, and starting the unit fails because the old
     daemon still holds the port.
-  - Before it sends a signal it reloads systemd's units (C(systemctl daemon-reload)): systemd 257 still watches a process
-    it lost that way until its next reload, and if the process exits first, systemd itself (PID 1) dies.
+  - Before it sends a signal it reloads systemd's units (C(systemctl daemon-reload)), because systemd 257 still watches a
+    process it lost that way until its next reload, and if the process exits first, systemd itself (PID 1) dies.
   - Does nothing while systemd tracks the unit, so a converged host never sees a change.
   - O(match) picks the daemon itself (for sshd, its listener), never the processes it started for
     connections; those keep running, as they do when systemd restarts the unit.
