@@ -28,6 +28,12 @@ options:
     description: Whether the host is a container.
     type: bool
     default: false
+  notes:
+    description:
+      - Control name -> what this run found on the host, added to the reason of a C(partial) control (e.g. how many
+        C(net.*) keys the sysctl part could set live).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -54,7 +60,7 @@ CONTROLS = (
     ("banner", "login banner", None),
     ("ssh", "sshd hardened: keys only, ed25519 host keys, strong algorithms", None),
     ("sysctl", "kernel parameters", "kernel-global keys are written to /etc/sysctl.d for the host's boot, "
-                                    "not set live (the kernel is the host's); net.* keys are live"),
+                                    "not set live (the kernel is the host's)"),
     ("kernel_modules", "kernel module blacklist in /etc/modprobe.d",
      "written, but the kernel and its modules are the host's: it applies where this image boots a kernel"),
     ("accounts", "login.defs umask, password aging and hashing; pam_pwquality, pam_faillock", None),
@@ -65,10 +71,14 @@ CONTROLS = (
     ("journald", "persistent journal with limits", None),
     ("upgrades", "unattended security upgrades from the release's security suite (in the apt sources), "
                  "needrestart's findings as metrics", None),
+    ("audit", "auditd rules (accounts, sudo, sshd, time, modules, mounts, container engines) checked against the "
+              "kernel's syscall tables; events to the journal",
+     "rules written and checked, auditd does not run: the kernel's audit subsystem is the host's"),
+    ("integrity", "AIDE database of the system's files and a daily check, findings in the journal", None),
 )
 
 
-def baseline_report(enabled, in_container=False):
+def baseline_report(enabled, in_container=False, notes=None):
     """{control: {"state": applied|partial|skipped, "what": ..., "reason": ...}} for the role's controls."""
     if not isinstance(enabled, dict):
         raise AnsibleFilterError("baseline_report: expected {control: enabled}, got %r" % (enabled,))
@@ -80,7 +90,9 @@ def baseline_report(enabled, in_container=False):
         if not boolean(enabled.get(name, False), strict=False):
             out[name] = {"state": "skipped", "what": what, "reason": "baseline_%s_enabled is false" % name}
         elif boolean(in_container, strict=False) and in_container_gap:
-            out[name] = {"state": "partial", "what": what, "reason": "in a container: " + in_container_gap}
+            note = (notes or {}).get(name)
+            out[name] = {"state": "partial", "what": what,
+                         "reason": "in a container: " + in_container_gap + ("; " + note if note else "")}
         else:
             out[name] = {"state": "applied", "what": what, "reason": ""}
     return out

@@ -39,9 +39,11 @@ def test_standard_and_strict_run_every_part_minimal_a_subset():
     assert {"users", "ssh", "firewall", "upgrades"} <= set(PROFILES["minimal"]["parts"])
 
 
-def test_every_switch_defaults_from_the_profile():
+def test_every_switch_defaults_from_the_parts_and_the_parts_from_the_profile():
+    assert DEFAULTS["baseline_parts"] == SPECS["baseline_parts"]["default"] == "{{ _baseline_profile.parts }}"
+    assert SPECS["baseline_parts"]["choices"] == PROFILES["standard"]["parts"]
     for part in PROFILES["standard"]["parts"]:
-        assert DEFAULTS[f"baseline_{part}_enabled"] == "{{ '%s' in _baseline_profile.parts }}" % part
+        assert DEFAULTS[f"baseline_{part}_enabled"] == "{{ '%s' in baseline_parts }}" % part
 
 
 def test_every_value_strict_tightens_is_a_default_that_reads_it():

@@ -58,6 +58,8 @@ def test_admin_user_and_removed_user(node):
     assert admin.exists and "adm" in admin.groups
     keys = node.file("/home/seedadmin/.ssh/authorized_keys")
     assert keys.user == "seedadmin" and keys.mode == 0o600
+    # The home the role created follows umask 027 (Debian 12's useradd made it 0755; Lynis HOME-9304).
+    assert node.file("/home/seedadmin").mode & 0o027 == 0, oct(node.file("/home/seedadmin").mode)
     assert keys.content_string.startswith("ssh-ed25519 ") and "seedadmin@molecule" in keys.content_string
     assert node.run("sudo -u seedadmin sudo -n true").rc == 0
     assert not node.user("olduser").exists
@@ -154,6 +156,59 @@ def test_unneeded_kernel_modules_are_blacklisted(node):
         assert re.search(r"^install %s /bin/false$" % module, config, re.M), module
     # The per-host exception (converge.yml): the plain host keeps udf, the container host does not.
     assert bool(re.search(r"^blacklist udf$", config, re.M)) is (node is APP)
+
+
+# Audit ---------------------------------------------------------------------
+
+@BOTH
+def test_audit_rules_are_written_and_auditd_is_left_to_a_host_with_its_own_kernel(node):
+    rules = node.file("/etc/audit/rules.d/50-seed-fleet.rules")
+    assert rules.mode == 0o640
+    lines = rules.content_string.splitlines()
+    for line in ("-w /etc/shadow -p wa -k identity", "-w /etc/sudoers.d -p wa -k sudoers",
+                 "-w /etc/ssh/sshd_config -p wa -k sshd", "-w /usr/bin/kmod -p x -k modules",
+                 "-a always,exit -F arch=b64 -S init_module -S finit_module -S delete_module -k modules",
+                 "-a always,exit -F arch=b32 -S adjtimex -S settimeofday -S clock_settime -k time-change",
+                 "-a always,exit -F arch=b64 -S mount -S umount2 -k mounts"):
+        assert line in lines, line
+    # The engines' files on the container host only.
+    assert ("-w /var/lib/docker -p wa -k container-engine" in lines) is (node is APP)
+    # Events go to the journal through the syslog plugin.
+    assert re.search(r"^active = yes$", node.file("/etc/audit/plugins.d/syslog.conf").content_string, re.M)
+    # Enabled for the host that boots this image; here systemd skips it by its condition (no failure, no restarts).
+    assert node.service("auditd").is_enabled
+    show = node.check_output("systemctl show -p ActiveState -p ConditionResult -p Result -p NRestarts auditd")
+    assert set(show.splitlines()) == {"ActiveState=inactive", "ConditionResult=no", "Result=success", "NRestarts=0"}
+
+
+# File integrity ------------------------------------------------------------
+
+@BOTH
+def test_the_aide_database_is_built_and_the_daily_check_is_timed(node):
+    db = node.file("/var/lib/seed-fleet/aide/aide.db")
+    assert db.exists and db.user == "root" and db.mode == 0o600 and db.size > 10000
+    timer = node.service("seed-fleet-aide-check.timer")
+    assert timer.is_enabled and timer.is_running
+    conf = node.file("/etc/seed-fleet/aide.conf").content_string.splitlines()
+    assert "/etc SeedFleet" in conf and "!/var/lib/docker(/|$)" in conf
+    assert node.run("aide --config-check --config /etc/seed-fleet/aide.conf").rc == 0
+
+
+def test_the_daily_check_names_a_new_file_in_the_journal_and_fails():
+    probe = "/etc/seed-fleet-aide-probe-" + uuid.uuid4().hex[:8]
+    since = HOST.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    HOST.check_output(f"touch {probe}")
+    try:
+        assert HOST.run("systemctl start seed-fleet-aide-check.service").rc != 0  # a finding fails the unit
+        for _ in range(20):  # journald may write the last lines a moment later
+            log = HOST.check_output(f"journalctl -u seed-fleet-aide-check.service --since '{since}' --no-pager -o cat")
+            if probe in log:
+                break
+            time.sleep(0.5)
+        assert probe in log and "AIDE found differences" in log, log[-2000:]
+    finally:
+        HOST.run(f"rm -f {probe}")
+        HOST.run("systemctl reset-failed seed-fleet-aide-check.service")
 
 
 # Accounts and PAM ----------------------------------------------------------
@@ -299,11 +354,15 @@ def test_the_report_says_what_applied_and_what_the_container_left_to_the_host():
     assert report["role"] == "seed.fleet.baseline" and report["container"] is True
     assert report["profile"] == "standard"  # the default
     states = {name: c["state"] for name, c in report["controls"].items()}
-    partial = {"sysctl", "kernel_modules", "limits", "timesync"}  # a container leaves part of these to the host
+    partial = {"sysctl", "kernel_modules", "limits", "timesync", "audit"}  # a container leaves part of these to the host
     assert states == {name: ("partial" if name in partial else "applied") for name in states}, states
     assert report["controls"]["kernel_modules"]["reason"].startswith(
         "in a container: written, but the kernel and its modules are the host's")
-    assert "net.* keys are live" in report["controls"]["sysctl"]["reason"]
+    # prepare.yml made /proc/sys/net writable: the net.* keys are live, but for net.core.bpf_jit_harden, which is
+    # the kernel's (one for all namespaces). The reason says how many.
+    live = re.search(r"; net\.\* keys set live: (\d+) of (\d+)$", report["controls"]["sysctl"]["reason"])
+    assert live and int(live.group(1)) == int(live.group(2)) - 1, report["controls"]["sysctl"]
+    assert "auditd does not run" in report["controls"]["audit"]["reason"]
     assert all(c["reason"] for c in report["controls"].values() if c["state"] != "applied")  # never a silent gap
 
 

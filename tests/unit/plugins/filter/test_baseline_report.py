@@ -18,7 +18,7 @@ def test_on_a_machine_everything_enabled_applies():
 def test_in_a_container_the_kernel_controls_are_partial_with_the_reason():
     out = baseline_report(ALL, True)
     partial = sorted(k for k, v in out.items() if v["state"] == "partial")
-    assert partial == ["kernel_modules", "limits", "sysctl", "timesync"]
+    assert partial == ["audit", "kernel_modules", "limits", "sysctl", "timesync"]
     assert out["kernel_modules"]["reason"].startswith("in a container: written, but the kernel and its modules are the host's")
     assert out["ssh"]["state"] == "applied"
 
@@ -43,3 +43,12 @@ def test_a_control_not_given_counts_as_disabled():
 def test_bad_input(bad, message):
     with pytest.raises(AnsibleFilterError, match=message):
         baseline_report(bad)
+
+
+def test_a_note_from_the_run_is_added_to_a_partial_reason_only():
+    notes = {"sysctl": "net.* keys set live: 0 of 21 (/proc/sys/net is read-only here)", "ssh": "ignored"}
+    out = baseline_report(ALL, True, notes)
+    assert out["sysctl"]["reason"].endswith("(the kernel is the host's); net.* keys set live: 0 of 21 "
+                                            "(/proc/sys/net is read-only here)")
+    assert out["ssh"]["reason"] == ""
+    assert baseline_report(ALL, False, notes)["sysctl"]["reason"] == ""
