@@ -57,7 +57,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,31}$")
 _SYSCALL = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -77,9 +76,9 @@ def _table(dump):
 
 def _watch(rule, where):
     path, perms = rule.get("watch"), rule.get("perms", "wa")
-    if not isinstance(path, string_types) or not _PATH.match(path) or "/../" in path + "/":
+    if not isinstance(path, str) or not _PATH.match(path) or "/../" in path + "/":
         raise AnsibleFilterError("%s: watch must be an absolute path without spaces, got %r" % (where, path))
-    if (not isinstance(perms, string_types) or not perms or set(perms) - set("rwxa")
+    if (not isinstance(perms, str) or not perms or set(perms) - set("rwxa")
             or len(set(perms)) != len(perms)):
         raise AnsibleFilterError("%s: perms must be some of r, w, x, a (each once), got %r" % (where, perms))
     return ["-w %s -p %s -k %s" % (path.rstrip("/") or "/", perms, rule["key"])]
@@ -87,7 +86,7 @@ def _watch(rule, where):
 
 def _syscall(rule, where, tables):
     names, arches = rule.get("syscalls"), rule.get("arch", list(_ARCHES))
-    if not is_sequence(names) or not names or not all(isinstance(n, string_types) and _SYSCALL.match(n) for n in names):
+    if not is_sequence(names) or not names or not all(isinstance(n, str) and _SYSCALL.match(n) for n in names):
         raise AnsibleFilterError("%s: syscalls must be a non-empty list of syscall names, got %r" % (where, names))
     if not is_sequence(arches) or not arches or set(arches) - set(_ARCHES) or len(set(arches)) != len(arches):
         raise AnsibleFilterError("%s: arch must be a list of b64 and/or b32, got %r" % (where, arches))
@@ -121,7 +120,7 @@ def audit_rules(rules, syscalls=None):
         extra = sorted(set(rule) - allowed)
         if extra:
             raise AnsibleFilterError("%s: unknown keys %s" % (where, ", ".join(extra)))
-        if not isinstance(rule.get("key"), string_types) or not _KEY.match(rule["key"]):
+        if not isinstance(rule.get("key"), str) or not _KEY.match(rule["key"]):
             raise AnsibleFilterError("%s: key must be 1 to 31 letters, digits, _ or -, got %r" % (where, rule.get("key")))
         out.extend(_watch(rule, where) if kinds[0] == "watch" else _syscall(rule, where, tables))
     return out

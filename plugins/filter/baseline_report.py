@@ -14,7 +14,7 @@ version_added: 0.2.0
 description:
   - Takes which of the role's controls are enabled (C(baseline_<control>_enabled)) and whether the host is a container,
     and returns one entry per control - C(applied), C(partial) (a container leaves part of it to the host, named in
-    C(reason)) or C(skipped) (disabled) - never a silent no-op.
+    C(reason)) or C(skipped) (disabled, or wholly the host's in a container) - never a silent no-op.
   - C(seed.fleet.baseline) writes it to C(/var/lib/seed-fleet/baseline-report.json) and sets the fact
     C(baseline_report).
 author:
@@ -75,7 +75,14 @@ CONTROLS = (
               "kernel's syscall tables; events to the journal",
      "rules written and checked, auditd does not run: the kernel's audit subsystem is the host's"),
     ("integrity", "AIDE database of the system's files and a daily check, findings in the journal", None),
+    ("mounts",
+     "/tmp, /dev/shm and /var/tmp with nodev, nosuid and noexec where each is a mount of its own",  # nosec B108
+     "its mounts are the runtime's: nothing is changed"),
 )
+# Controls a container leaves wholly to its host (skipped there, with the reason above).
+SKIPPED_IN_CONTAINER = frozenset(("mounts",))
+# Controls that apply in part on a machine too when the run has a note (mounts: a path that is no mount of its own).
+PARTIAL_WHEN_NOTED = frozenset(("mounts",))
 
 
 def baseline_report(enabled, in_container=False, notes=None):
@@ -90,9 +97,11 @@ def baseline_report(enabled, in_container=False, notes=None):
         if not boolean(enabled.get(name, False), strict=False):
             out[name] = {"state": "skipped", "what": what, "reason": "baseline_%s_enabled is false" % name}
         elif boolean(in_container, strict=False) and in_container_gap:
-            note = (notes or {}).get(name)
-            out[name] = {"state": "partial", "what": what,
+            note = (notes or {}).get(name) if name not in SKIPPED_IN_CONTAINER else None
+            out[name] = {"state": "skipped" if name in SKIPPED_IN_CONTAINER else "partial", "what": what,
                          "reason": "in a container: " + in_container_gap + ("; " + note if note else "")}
+        elif name in PARTIAL_WHEN_NOTED and (notes or {}).get(name):
+            out[name] = {"state": "partial", "what": what, "reason": notes[name]}
         else:
             out[name] = {"state": "applied", "what": what, "reason": ""}
     return out

@@ -14,16 +14,17 @@ version_added: 0.2.0
 description:
   - Used by C(seed.fleet.baseline) for C(/tmp), C(/dev/shm) and C(/var/tmp). A path is hardened only where it is a
     mount of its own on a host that controls its mounts; its current options are kept, the wanted ones added and their
-    opposites (C(dev), C(suid), C(exec)) taken out.
+    opposites (C(dev), C(suid), C(exec)) taken out, in a stable (sorted) order.
   - A path that is not a separate mount, or any path in a container (whose runtime owns its mounts), is left alone with
     the reason.
 author:
   - seed.fleet maintainers
 options:
   _input:
-    description: The host's mounts (C(ansible_facts['mounts'])), each with C(mount), C(device), C(fstype), C(options).
-    type: list
-    elements: dict
+    description:
+      - The text of the host's C(/proc/self/mounts) (C(ansible_facts['mounts']) leaves out file systems without a device
+        path, C(tmpfs) among them). Where a path is mounted more than once, the last (top) mount counts.
+    type: str
     required: true
   wanted:
     description: Path -> the options it must have.
@@ -38,7 +39,7 @@ options:
 EXAMPLES = r"""
 - name: Plan the mount options
   ansible.builtin.set_fact:
-    plan: "{{ ansible_facts['mounts'] | seed.fleet.mount_hardening_plan({'/dev/shm': ['nodev', 'nosuid', 'noexec']}) }}"
+    plan: "{{ proc_mounts_text | seed.fleet.mount_hardening_plan({'/dev/shm': ['nodev', 'nosuid', 'noexec']}) }}"
 """
 
 RETURN = r"""
@@ -55,7 +56,6 @@ import re
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 
 _OPPOSITE = {"nodev": "dev", "nosuid": "suid", "noexec": "exec"}
 _PATH = re.compile(r"^/[^\s,]*$")
@@ -65,18 +65,29 @@ def _check(wanted):
     if not isinstance(wanted, dict):
         raise AnsibleFilterError("mount_hardening_plan: wanted must be {path: [options]}, got %r" % (wanted,))
     for path, opts in wanted.items():
-        if not isinstance(path, string_types) or not _PATH.match(path):
+        if not isinstance(path, str) or not _PATH.match(path):
             raise AnsibleFilterError("mount_hardening_plan: %r is not an absolute path" % (path,))
         if not is_sequence(opts) or not opts or set(opts) - set(_OPPOSITE):
             raise AnsibleFilterError("mount_hardening_plan: %s takes a list of %s, got %r"
                                      % (path, ", ".join(sorted(_OPPOSITE)), opts))
 
 
+def _mounts(text):
+    """/proc/self/mounts: device, mount point (octal escapes), type, options, 0, 0 - the last mount of a path wins."""
+    by_path = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 4:
+            path = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
+            by_path[path] = {"device": fields[0], "fstype": fields[2], "options": fields[3]}
+    return by_path
+
+
 def mount_hardening_plan(mounts, wanted, in_container=False):
     _check(wanted)
-    if not is_sequence(mounts):
-        raise AnsibleFilterError("mount_hardening_plan: expected the host's mounts (a list), got %r" % (mounts,))
-    by_path = dict((m.get("mount"), m) for m in mounts if isinstance(m, dict))
+    if not isinstance(mounts, str):
+        raise AnsibleFilterError("mount_hardening_plan: expected the text of /proc/self/mounts, got %r" % (mounts,))
+    by_path = _mounts(mounts)
     apply, skipped = [], {}
     for path in sorted(wanted):
         if boolean(in_container, strict=False):
@@ -88,8 +99,9 @@ def mount_hardening_plan(mounts, wanted, in_container=False):
             continue
         current = [o for o in (mount.get("options") or "").split(",") if o and o != "defaults"]
         drop = set(_OPPOSITE[o] for o in wanted[path])
-        opts = [o for o in current if o not in drop]
-        opts += [o for o in wanted[path] if o not in opts]
+        # Sorted: the kernel lists a remounted file system's options in its own order, and the fstab
+        # entry must come out the same on the next run.
+        opts = sorted(set(o for o in current if o not in drop) | set(wanted[path]))
         apply.append({"path": path, "src": mount.get("device"), "fstype": mount.get("fstype"), "opts": ",".join(opts)})
     note = "; ".join("%s left alone: %s" % (path, why) for path, why in sorted(skipped.items()))
     return {"apply": apply, "skipped": skipped, "note": note}

@@ -200,7 +200,7 @@ def test_the_daily_check_names_a_new_file_in_the_journal_and_fails():
     HOST.check_output(f"touch {probe}")
     try:
         assert HOST.run("systemctl start seed-fleet-aide-check.service").rc != 0  # a finding fails the unit
-        for _ in range(20):  # journald may write the last lines a moment later
+        for _attempt in range(20):  # journald may write the last lines a moment later
             log = HOST.check_output(f"journalctl -u seed-fleet-aide-check.service --since '{since}' --no-pager -o cat")
             if probe in log:
                 break
@@ -209,6 +209,15 @@ def test_the_daily_check_names_a_new_file_in_the_journal_and_fails():
     finally:
         HOST.run(f"rm -f {probe}")
         HOST.run("systemctl reset-failed seed-fleet-aide-check.service")
+
+
+# Mounts --------------------------------------------------------------------
+
+@BOTH
+def test_a_containers_mounts_are_left_to_its_runtime(node):
+    # The converge wrote no fstab entry for them (side_effect.yml proves the part where a host owns its mounts).
+    fstab = node.file("/etc/fstab").content_string
+    assert not re.search(r"^\S+\s+/(tmp|dev/shm|var/tmp)\s", fstab, re.M), fstab
 
 
 # Accounts and PAM ----------------------------------------------------------
@@ -355,7 +364,10 @@ def test_the_report_says_what_applied_and_what_the_container_left_to_the_host():
     assert report["profile"] == "standard"  # the default
     states = {name: c["state"] for name, c in report["controls"].items()}
     partial = {"sysctl", "kernel_modules", "limits", "timesync", "audit"}  # a container leaves part of these to the host
-    assert states == {name: ("partial" if name in partial else "applied") for name in states}, states
+    skipped = {"mounts"}  # and these wholly
+    assert states == {name: ("partial" if name in partial else "skipped" if name in skipped else "applied")
+                      for name in states}, states
+    assert report["controls"]["mounts"]["reason"] == "in a container: its mounts are the runtime's: nothing is changed"
     assert report["controls"]["kernel_modules"]["reason"].startswith(
         "in a container: written, but the kernel and its modules are the host's")
     # prepare.yml made /proc/sys/net writable: the net.* keys are live, but for net.core.bpf_jit_harden, which is

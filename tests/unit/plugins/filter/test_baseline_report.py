@@ -19,6 +19,7 @@ def test_in_a_container_the_kernel_controls_are_partial_with_the_reason():
     out = baseline_report(ALL, True)
     partial = sorted(k for k, v in out.items() if v["state"] == "partial")
     assert partial == ["audit", "kernel_modules", "limits", "sysctl", "timesync"]
+    assert out["mounts"]["state"] == "skipped"
     assert out["kernel_modules"]["reason"].startswith("in a container: written, but the kernel and its modules are the host's")
     assert out["ssh"]["state"] == "applied"
 
@@ -52,3 +53,17 @@ def test_a_note_from_the_run_is_added_to_a_partial_reason_only():
                                             "(/proc/sys/net is read-only here)")
     assert out["ssh"]["reason"] == ""
     assert baseline_report(ALL, False, notes)["sysctl"]["reason"] == ""
+
+
+def test_in_a_container_the_mounts_are_skipped_with_the_reason():
+    out = baseline_report(ALL, True, {"mounts": "/var/tmp left alone: not a mount of its own"})
+    assert out["mounts"]["state"] == "skipped"
+    assert out["mounts"]["reason"] == "in a container: its mounts are the runtime's: nothing is changed"
+
+
+def test_on_a_machine_mounts_with_a_path_left_alone_are_partial_and_sysctl_notes_are_ignored():
+    out = baseline_report(ALL, False, {"mounts": "/var/tmp left alone: not a mount of its own", "sysctl": "x"})
+    assert out["mounts"] == {"state": "partial", "what": out["mounts"]["what"],
+                             "reason": "/var/tmp left alone: not a mount of its own"}
+    assert out["sysctl"]["state"] == "applied" and out["sysctl"]["reason"] == ""
+    assert baseline_report(ALL, False, {"mounts": ""})["mounts"]["state"] == "applied"

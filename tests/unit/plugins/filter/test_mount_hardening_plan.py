@@ -10,21 +10,29 @@ from ansible_collections.seed.fleet.plugins.filter.mount_hardening_plan import m
 HARD = ["nodev", "nosuid", "noexec"]
 WANTED = {"/tmp": HARD, "/dev/shm": HARD, "/var/tmp": HARD}
 # A Debian 13 VM: /tmp is systemd's tmpfs, /var/tmp is on /.
-MOUNTS = [
-    {"mount": "/", "device": "/dev/vda1", "fstype": "ext4", "options": "rw,relatime,errors=remount-ro"},
-    {"mount": "/dev/shm", "device": "tmpfs", "fstype": "tmpfs", "options": "rw,nosuid,nodev,inode64"},
-    {"mount": "/tmp", "device": "tmpfs", "fstype": "tmpfs", "options": "rw,nosuid,nodev,exec,size=1632632k,nr_inodes=1048576,inode64"},
-]
+MOUNTS = """\
+/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0
+proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0
+tmpfs /dev/shm tmpfs rw,nosuid,nodev,inode64 0 0
+tmpfs /tmp tmpfs rw,nosuid,nodev,exec,size=1632632k,nr_inodes=1048576,inode64 0 0
+"""
 
 
 def test_separate_mounts_keep_their_options_and_gain_the_wanted_ones():
     plan = mount_hardening_plan(MOUNTS, WANTED)
     assert plan["apply"] == [
-        {"path": "/dev/shm", "src": "tmpfs", "fstype": "tmpfs", "opts": "rw,nosuid,nodev,inode64,noexec"},
+        {"path": "/dev/shm", "src": "tmpfs", "fstype": "tmpfs", "opts": "inode64,nodev,noexec,nosuid,rw"},
         # exec (the opposite of noexec) goes; size and inode limits stay.
         {"path": "/tmp", "src": "tmpfs", "fstype": "tmpfs",
-         "opts": "rw,nosuid,nodev,size=1632632k,nr_inodes=1048576,inode64,noexec"},
+         "opts": "inode64,nodev,noexec,nosuid,nr_inodes=1048576,rw,size=1632632k"},
     ]
+
+
+def test_the_options_come_out_the_same_whatever_order_the_kernel_lists_them_in():
+    remounted = ("tmpfs /tmp tmpfs rw,relatime,nodev,noexec,nosuid 0 0\n"
+                 "tmpfs /var/tmp tmpfs nosuid,rw,nodev,relatime 0 0\n")
+    plan = mount_hardening_plan(remounted, {"/tmp": HARD, "/var/tmp": HARD})["apply"]
+    assert plan[0]["opts"] == plan[1]["opts"] == "nodev,noexec,nosuid,relatime,rw"
 
 
 def test_a_path_that_is_no_mount_of_its_own_is_left_alone_with_the_reason():
@@ -35,12 +43,12 @@ def test_a_path_that_is_no_mount_of_its_own_is_left_alone_with_the_reason():
 
 
 def test_a_mount_that_has_them_already_plans_the_same_options_again():
-    hardened = [{"mount": "/dev/shm", "device": "tmpfs", "fstype": "tmpfs", "options": "rw,nosuid,nodev,noexec,inode64"}]
-    assert mount_hardening_plan(hardened, {"/dev/shm": HARD})["apply"][0]["opts"] == "rw,nosuid,nodev,noexec,inode64"
+    hardened = "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec,inode64 0 0\n"
+    assert mount_hardening_plan(hardened, {"/dev/shm": HARD})["apply"][0]["opts"] == "inode64,nodev,noexec,nosuid,rw"
 
 
 def test_defaults_is_dropped_it_would_bring_dev_suid_exec_back():
-    mounts = [{"mount": "/tmp", "device": "/dev/vdb1", "fstype": "ext4", "options": "defaults"}]
+    mounts = "/dev/vdb1 /tmp ext4 defaults 0 0\n"
     assert mount_hardening_plan(mounts, {"/tmp/": ["noexec"]})["apply"] == [
         {"path": "/tmp/", "src": "/dev/vdb1", "fstype": "ext4", "opts": "noexec"}]
 
@@ -63,6 +71,14 @@ def test_bad_input_is_refused(wanted, message):
         mount_hardening_plan(MOUNTS, wanted)
 
 
-def test_mounts_must_be_a_list():
-    with pytest.raises(AnsibleFilterError, match="expected the host's mounts"):
-        mount_hardening_plan({"/tmp": {}}, WANTED)
+def test_mounts_must_be_the_text_of_proc_mounts():
+    with pytest.raises(AnsibleFilterError, match="expected the text of /proc/self/mounts"):
+        mount_hardening_plan([{"mount": "/tmp"}], WANTED)
+
+
+def test_the_top_mount_of_a_path_counts_and_escaped_names_are_read():
+    stacked = ("/dev/vdb1 /tmp ext4 rw 0 0\ntmpfs /tmp tmpfs rw,exec 0 0\n"
+               "/dev/vdc1 /srv/my\\040data ext4 rw 0 0\n")
+    plan = mount_hardening_plan(stacked, {"/tmp": ["noexec"], "/srv/my": ["nodev"]})
+    assert plan["apply"] == [{"path": "/tmp", "src": "tmpfs", "fstype": "tmpfs", "opts": "noexec,rw"}]
+    assert "/srv/my" in plan["skipped"]  # "/srv/my data" is another mount
