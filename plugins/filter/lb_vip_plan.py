@@ -22,7 +22,8 @@ description:
     broadcast address; two floating addresses with the same address, name or virtual router id; with
     VRRPv2 a missing or empty VRRP secret, or one longer than the 8 characters VRRP PASS authentication
     carries, or an advertisement interval that is not a whole number of seconds; with VRRPv3 a secret
-    (VRRPv3 has no authentication: it would not be used) or an interval outside 0.01..40.95 s."
+    (VRRPv3 has no authentication: it would not be used) or an interval outside 0.01..40.95 s; a
+    HAProxy check time-out shorter than the check itself may take (O(check_timeout))."
   - With O(tiebreak=inventory_order), hosts of equal priority are separated by inventory order. The
     earlier host keeps the priority, each next one gets one less (staying below any higher priority).
 author:
@@ -54,6 +55,13 @@ options:
     description: Advertisement interval in seconds (whole seconds with VRRPv2, centiseconds with VRRPv3).
     type: float
     default: 1
+  check_timeout:
+    description:
+      - Seconds keepalived lets the HAProxy check (C(lb-vip-check)) run before it counts as failed, a whole
+        number in 3..60. The check tries twice, at most 1 s each, 0.2 s apart, so a time-out under 3 s would
+        fail a check whose second try was about to succeed (a busy host would give its addresses away).
+      - Returned as C(check_timeout); V(null) leaves it out of the check and the result.
+    type: int
   tiebreak:
     description: What to do with equal priorities.
     type: str
@@ -75,7 +83,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(hosts) (name -> C(priority), C(address), C(peers)) and C(vips) (C(name), C(address),
-    C(prefix), C(virtual_router_id)) in the given order.
+    C(prefix), C(virtual_router_id)) in the given order; C(version), C(advert_int) and, when given,
+    C(check_timeout).
   type: dict
 """
 
@@ -218,9 +227,30 @@ def _version(version, secret, advert_int):
     return version, interval
 
 
-def lb_vip_plan(hosts, vips, secret=None, tiebreak="none", version=2, advert_int=1):
+# lb-vip-check: two tries of at most 1 s each (socat -t 1 -T 1), 0.2 s apart, plus process start.
+CHECK_WORST_CASE_S = 2.2
+
+
+def _check_timeout(value):
+    low = int(CHECK_WORST_CASE_S) + 1
+    if isinstance(value, bool):
+        _fail("the HAProxy check time-out must be a whole number of seconds, got %r" % (value,))
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        _fail("the HAProxy check time-out must be a whole number of seconds, got %r" % (value,))
+    if number < low:
+        _fail("the HAProxy check time-out %d s is shorter than the check may take (two tries, up to %.1f s): "
+              "a busy host would give its addresses away; use at least %d" % (number, CHECK_WORST_CASE_S, low))
+    if number > 60:
+        _fail("the HAProxy check time-out must be at most 60 s, got %d" % number)
+    return number
+
+
+def lb_vip_plan(hosts, vips, secret=None, tiebreak="none", version=2, advert_int=1, check_timeout=None):
     """Validated plan (see DOCUMENTATION); raises AnsibleFilterError on bad input."""
     version, interval = _version(version, secret, advert_int)
+    timeout = None if check_timeout is None else _check_timeout(check_timeout)
     checked = _hosts(hosts)
     prios = _priorities(checked, tiebreak)
     plan_vips = _vips(vips, checked)
@@ -231,7 +261,10 @@ def lb_vip_plan(hosts, vips, secret=None, tiebreak="none", version=2, advert_int
             "address": str(host["address"]),
             "peers": [str(h["address"]) for h in checked if h["name"] != host["name"]],
         }
-    return {"hosts": plan_hosts, "vips": plan_vips, "version": version, "advert_int": interval}
+    plan = {"hosts": plan_hosts, "vips": plan_vips, "version": version, "advert_int": interval}
+    if timeout is not None:
+        plan["check_timeout"] = timeout
+    return plan
 
 
 class FilterModule(object):

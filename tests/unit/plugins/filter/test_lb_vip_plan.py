@@ -142,3 +142,31 @@ def test_bad_version_secret_interval(version, secret, advert_int, message):
     assert message in str(err.value)
     if secret:
         assert secret not in str(err.value)
+
+
+@pytest.mark.parametrize(("check_timeout", "expected"), [(3, 3), ("5", 5), (60, 60)])
+def test_check_timeout_is_returned(check_timeout, expected):
+    plan = lb_vip_plan(lbs(150, 100), VIP, secret="s3cret", check_timeout=check_timeout)
+    assert plan["check_timeout"] == expected
+
+
+def test_check_timeout_left_out_when_not_given():
+    assert "check_timeout" not in lb_vip_plan(lbs(150, 100), VIP, secret="s3cret")
+
+
+@pytest.mark.parametrize(
+    ("check_timeout", "message"),
+    [
+        # the check may take 2.2 s (two tries of 1 s, 0.2 s apart): keepalived would kill a second
+        # try that was about to succeed, and a busy host would give its addresses away
+        (2, "shorter than the check may take"),
+        (1, "use at least 3"),
+        (61, "at most 60 s"),
+        ("soon", "whole number of seconds"),
+        (True, "whole number of seconds"),
+    ],
+)
+def test_bad_check_timeout(check_timeout, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        lb_vip_plan(lbs(150, 100), VIP, secret="s3cret", check_timeout=check_timeout)
+    assert message in str(err.value)
