@@ -11,9 +11,12 @@ fast GET / and slow GET /slow?ms=2000) while it performs:
   ours-bad-release: B deploys of a release that passes the gate and turns bad after its
                first requests (APP_FAIL_AFTER_REQUESTS, issue #16): rolled back by the
                post-switch watch; what users paid = failed requests and their time span
+  ours-canary / ours-canary-bad: C canary deploys (blue_green_strategy canary) of a good
+               release (each followed by a rollback) and C of a release that turns bad after
+               its first requests: failed requests, their share and time span, time to promote
 It writes .cache/bench/cutover/{result.json,timeline.png,load.csv} and prints the JSON.
 
-Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--bad-releases 0] [--keep]
+Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--bad-releases 0] [--canaries 0] [--keep]
 """
 from __future__ import annotations
 
@@ -119,6 +122,38 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
             "errors": sorted({(str(r["status"]) + ":" + r["err"]) for o in bad for r in o["requests"] if failed(r)}),
             "errors_span_s_max": max(spans),
         }
+    canaries = [o for o in ops if o["name"] in ("ours-canary", "ours-canary-bad")]
+    if canaries:
+        result["canaries"] = {}
+        for name in ("ours-canary", "ours-canary-bad"):
+            these = [o for o in canaries if o["name"] == name]
+            if not these:
+                continue
+            for o in these:
+                failed_at = [r["start"] for r in o["requests"] if failed(r)]
+                o["failed"] = len(failed_at)
+                o["errors_span_s"] = round(max(failed_at) - min(failed_at), 3) if failed_at else 0.0
+                o["served_by_new"] = sum(1 for r in o["requests"] if r["version"] == o["to_version"])
+            requests = sum(len(o["requests"]) for o in these)
+            failed_n = sum(o["failed"] for o in these)
+            result["canaries"][name] = {
+                "operations": len(these),
+                "results": sorted({str(o.get("result")) for o in these}),
+                "requests": requests,
+                "served_by_new": sum(o["served_by_new"] for o in these),
+                "failed": failed_n,
+                "failed_share": round(failed_n / requests, 6) if requests else None,
+                "errors": sorted({(str(r["status"]) + ":" + r["err"]) for o in these for r in o["requests"] if failed(r)}),
+                "errors_span_s_max": max(o["errors_span_s"] for o in these),
+                "playbook_seconds_avg": round(sum(o["t_end"] - o["t_start"] for o in these) / len(these), 1),
+            }
+        good, worse = result["canaries"].get("ours-canary"), result["canaries"].get("ours-canary-bad")
+        goals = result.setdefault("goals", {})
+        if good:
+            goals["canary_good_promoted_with_0_failed"] = good["results"] == ["success"] and good["failed"] == 0
+        if worse:
+            goals["canary_bad_aborted_with_le_1s_of_errors"] = (
+                worse["results"] == ["rolled_back"] and worse["errors_span_s_max"] <= 1.0 and worse["served_by_new"] > 0)
     for name in ("ours-deploy", "ours-rollback", "diy-reload", "diy-restart"):
         these = [o for o in ops if o["name"] == name]
         if not these:
@@ -146,14 +181,14 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
         result["approaches"][name] = entry
     ours = [result["approaches"].get(n) for n in ("ours-deploy", "ours-rollback")]
     if all(ours):
-        result["goals"] = {
+        result.setdefault("goals", {}).update({
             "zero_failed_ours": all(m["failed"] == 0 for a in ours for m in a["modes"].values()),
             "cutover_le_1s_as_users_see_it": all(a["cutover_overlap_s_max"] <= 1.0 for a in ours),
             "switch_call_le_1s": all((a["switch_call_seconds_max"] or 0) <= 1.0 for a in ours),
             "p99_during_le_2x_steady": all(
                 (a["modes"][m]["p99_fast_during_switch_ms"] or 0) <= 2 * (result["steady"][k]["p99_ms"] or 0)
                 for a in ours for m, k in (("keep-alive", "ka"), ("close", "close"))),
-        }
+        })
     if bad:
         result.setdefault("goals", {})["bad_release_rolled_back_with_le_1s_of_errors"] = (
             result["bad_releases"]["rolled_back"] == len(bad) and result["bad_releases"]["errors_span_s_max"] <= 1.0
@@ -168,6 +203,9 @@ def main() -> int:
     parser.add_argument("--bad-releases", type=int, default=0,
                         help="deploys of a release that turns bad after its first requests (rolled back by the watch)")
     parser.add_argument("--fail-after", type=int, default=200, help="requests the bad release serves well (per instance)")
+    parser.add_argument("--canaries", type=int, default=0,
+                        help="canary deploys of a good release (each rolled back after) and of a bad one (each)")
+    parser.add_argument("--canary-pause", type=int, default=10, help="seconds per canary step (5, 25, 50 %%)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark fleet afterwards")
     parser.add_argument("--max-seconds", type=int, default=2400, help="hard bound of the load")
     args = parser.parse_args()
@@ -213,6 +251,23 @@ def main() -> int:
                         "from_version": live, "to_version": version, "result": last.get("result"),
                         "reason": last.get("reason"), "switch_seconds": last.get("switch_seconds")})
             time.sleep(3)
+        for i in range(args.canaries):
+            canary = ["-e", "blue_green_strategy=canary", "-e", f"blue_green_canary_pause={args.canary_pause}"]
+            bad_env = ["-e", json.dumps({"blue_green_env": {"APP_FAIL_AFTER_REQUESTS": str(args.fail_after)}})]
+            for name, version, extra in (("ours-canary", f"c{i + 1}", []), ("ours-canary-bad", f"cbad{i + 1}", bad_env)):
+                say(f"{name} {version}")
+                rc, t0, t1 = play("-i", str(INV), "playbooks/deploy.yml", "-e", f"blue_green_version={version}",
+                                  *canary, *extra, check=False)
+                last = lb_state()["history"][-1]
+                ops.append({"name": name, "approach": "ours", "rc": rc, "t_start": t0, "t_end": t1,
+                            "from_version": live, "to_version": version, "result": last.get("result"),
+                            "reason": last.get("reason"), "switch_started": last.get("switch_started", t0),
+                            "switch_seconds": last.get("switch_seconds")})
+                time.sleep(3)
+                if name == "ours-canary":
+                    say(f"ours-rollback {version} -> {live}")
+                    play("-i", str(INV), "playbooks/rollback.yml", check=False)
+                    time.sleep(3)
         colors = ["green", "blue"]
         n = 0
         for mode in ("reload", "restart"):
@@ -245,7 +300,9 @@ def main() -> int:
                                                text=True, check=False).stdout.split("\n", 1)[0].strip()
     result["command"] = "%spython3 benchmarks/cutover/run.py --deploys %d --diy %d%s" % (
         "" if suite == "bookworm" else "SEED_FLEET_SUITE=%s " % suite, args.deploys, args.diy,
-        " --bad-releases %d --fail-after %d" % (args.bad_releases, args.fail_after) if args.bad_releases else "")
+        " --bad-releases %d --fail-after %d" % (args.bad_releases, args.fail_after) if args.bad_releases else "") + (
+        " --canaries %d --canary-pause %d --fail-after %d" % (args.canaries, args.canary_pause, args.fail_after)
+        if args.canaries else "")
     (OUT / "result.json").write_text(json.dumps(result, indent=2))
     if PLOT_PY.exists():
         subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(OUT)])

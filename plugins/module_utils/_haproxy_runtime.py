@@ -293,6 +293,7 @@ class RuntimeClient:
             servers[name] = {
                 "state": admin_state_name(flags),
                 "weight": _int(row.get("srv_uweight")),
+                "initial_weight": _int(row.get("srv_iweight")),
                 "address": row.get("srv_addr"),
                 "port": _int(row.get("srv_port")),
                 "sessions": _int(stat.get("scur")),
@@ -595,6 +596,48 @@ class Plan:
                 plan.actions.append((name, "state", current, want))
         return plan
 
+    @classmethod
+    def for_weights(cls, backend, servers, weights, ready=None):
+        """Several servers' weights in one call, then ``ready`` servers into rotation (a canary step).
+
+        ``weights``: server -> 0..256, or "initial" for the weight of the configuration.
+        """
+        weights = dict(weights or {})
+        ready = list(ready or [])
+        if not weights:
+            raise PlanError("weights must name at least one server")
+        names = list(weights) + [name for name in ready if name not in weights]
+        for name in names:
+            check_name("server", name)
+        unknown = sorted(set(names) - set(servers))
+        if unknown:
+            raise NotFoundError("set weights in %s" % backend,
+                                "No such server in backend '%s': %s (servers: %s)."
+                                % (backend, ", ".join(unknown), ", ".join(sorted(servers)) or "none"))
+        wanted = {}
+        for name, value in weights.items():
+            if value == "initial":
+                wanted[name] = servers[name]["initial_weight"]
+                continue
+            try:
+                number = int(str(value).strip()) if not isinstance(value, bool) else None
+            except ValueError:
+                number = None
+            if number is None or not 0 <= number <= 256:
+                raise PlanError("the weight of %s must be 0..256 or 'initial', got %r" % (name, value))
+            wanted[name] = number
+        rising = [name for name in ready if servers[name]["state"] != "ready"]
+        _refuse_blocked(backend, rising, servers, "; nothing was changed")
+        plan = cls(backend, servers)
+        plan.targets = names
+        for name, number in wanted.items():
+            if number != servers[name]["weight"]:
+                plan.actions.append((name, "weight", servers[name]["weight"], number))
+        # The weights first: a server joins the rotation with its share already set.
+        for name in rising:
+            plan.actions.append((name, "state", servers[name]["state"], "ready"))
+        return plan
+
     def commands(self, actions=None):
         """The runtime API commands of the plan, in order: [(command, ok_prefixes)].
 
@@ -705,8 +748,10 @@ def validate(params, check_mode):
     """Step 1: the request, checked without talking to HAProxy. Returns a dict."""
     request = dict(params)
     check_name("backend", request.get("backend"))
-    if bool(request.get("server")) == bool(request.get("switch_to")):
-        raise PlanError("give exactly one of server or switch_to")
+    if sum(bool(request.get(k)) for k in ("server", "switch_to", "weights")) != 1:
+        raise PlanError("give exactly one of server, switch_to or weights")
+    if request.get("weights_ready") and not request.get("weights"):
+        raise PlanError("weights_ready only applies with weights (the servers to put ready once their weights are set)")
     if request.get("switch_exclude") and not request.get("switch_to"):
         raise PlanError("switch_exclude only applies with switch_to (it names servers to leave out of a switch)")
     drain_timeout = request.get("drain_timeout")
@@ -714,7 +759,8 @@ def validate(params, check_mode):
     if request["drain_timeout"] < 0:
         raise PlanError("drain_timeout must be >= 0, got %s" % drain_timeout)
     # A pure read (server without anything to set) changes nothing and persists nothing.
-    request["writes"] = bool(request.get("switch_to")) or any(request.get(k) is not None for k in _WRITES)
+    request["writes"] = (bool(request.get("switch_to")) or bool(request.get("weights"))
+                         or any(request.get(k) is not None for k in _WRITES))
     request["state_file"] = request.get("state_file") or None
     config = request.get("config_file") or None
     if config and not os.path.isabs(config):
@@ -727,6 +773,8 @@ def validate(params, check_mode):
 
 def plan_for(request, servers):
     """Step 3: the plan (Step 2 is reading ``servers``); raises PlanError when it must not go ahead."""
+    if request.get("weights"):
+        return Plan.for_weights(request["backend"], servers, request["weights"], request.get("weights_ready"))
     if request.get("switch_to"):
         return Plan.for_switch(request["backend"], servers, request["switch_to"],
                                request.get("switch_others_state") or "drain", exclude=request.get("switch_exclude"))

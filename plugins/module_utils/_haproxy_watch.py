@@ -16,6 +16,11 @@ With ``wait_switch`` the watch is armed before the switch (blue_green starts it 
 task): it takes its baseline, waits for the watched servers to turn ready and starts the
 window then, so the first bad answer after the switch is seen within one interval instead of
 after the Ansible task that would otherwise start the watch.
+
+A canary step watches a share of the traffic: ``max_error_ratio`` judges the errors against the
+requests the watched servers got, and ``min_requests`` asks for enough of them to judge at all. Too
+few by the end of the window is its own verdict, never a pass: the watch holds for up to
+``hold_seconds`` more while traffic comes, then falls back like at a breach.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -58,7 +63,8 @@ def sample(client, backend):
     for row in parse_stat(reply):
         if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND"):
             out[row["svname"]] = {"status": row.get("status") or "",
-                                  "errors": sum(_int(row.get(c)) for c in ERROR_COUNTERS)}
+                                  "errors": sum(_int(row.get(c)) for c in ERROR_COUNTERS),
+                                  "requests": _int(row.get("stot"))}
     return out
 
 
@@ -90,6 +96,14 @@ def validate(params):
     wait_switch = float(params.get("wait_switch") or 0)
     if not math.isfinite(wait_switch) or not 0 <= wait_switch <= MAX_SECONDS:
         raise PlanError("wait_switch must be between 0 and %d, got %s" % (MAX_SECONDS, params.get("wait_switch")))
+    ratio = params.get("max_error_ratio")
+    if ratio is not None and (not math.isfinite(float(ratio)) or not 0 <= float(ratio) <= 1):
+        raise PlanError("max_error_ratio must be between 0 and 1, got %s" % ratio)
+    if (params.get("min_requests") or 0) < 0:
+        raise PlanError("min_requests must be 0 or more")
+    hold = float(params.get("hold_seconds") or 0)
+    if not math.isfinite(hold) or not 0 <= hold <= MAX_SECONDS:
+        raise PlanError("hold_seconds must be between 0 and %d, got %s" % (MAX_SECONDS, params.get("hold_seconds")))
     return servers, fallback, seconds, interval, wait_switch
 
 
@@ -118,24 +132,34 @@ def wait_for_switch(client, backend, servers, timeout, clock, sleep):
         sleep(SWITCH_POLL)
 
 
-def verdict(first, now, servers, max_errors, max_down):
-    """(reason or None, errors since the first sample, watched servers down) for one sample."""
+def verdict(first, now, servers, limits):
+    """(reason or None, errors and requests since the first sample, watched servers down) for one sample.
+
+    ``limits``: max_errors, max_down and, optionally, max_error_ratio (errors per request, judged once
+    the watched servers had a request).
+    """
     errors = sum(max(0, now[s]["errors"] - first[s]["errors"]) for s in servers)
+    requests = sum(max(0, now[s]["requests"] - first[s]["requests"]) for s in servers)
     down = [s for s in servers if is_down(now[s]["status"])]
-    if errors > max_errors:
+    ratio = limits.get("max_error_ratio")
+    if errors > limits["max_errors"]:
         return ("%d error(s) on the watched servers (5xx, response, connection errors, failed checks; max %d)"
-                % (errors, max_errors)), errors, down
-    if len(down) > max_down:
+                % (errors, limits["max_errors"])), errors, requests, down
+    if ratio is not None and requests and float(errors) / requests > float(ratio):
+        return ("%d error(s) in %d request(s) on the watched servers (%.1f %%; max %.1f %%)"
+                % (errors, requests, 100.0 * errors / requests, 100.0 * float(ratio))), errors, requests, down
+    if len(down) > limits["max_down"]:
         return ("%d watched server(s) not serving (%s; max %d)"
-                % (len(down), ", ".join("%s %s" % (s, now[s]["status"]) for s in down), max_down)), errors, down
-    return None, errors, down
+                % (len(down), ", ".join("%s %s" % (s, now[s]["status"]) for s in down), limits["max_down"])), \
+            errors, requests, down
+    return None, errors, requests, down
 
 
 def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=time.sleep):
     """Run the watch; returns (ok, result) in the shape the module exits with."""
     backend = params["backend"]
     result = {"changed": False, "backend": backend, "breached": False, "reverted": False, "commands": [],
-              "errors": 0, "down": [], "samples": 0, "watched_seconds": 0.0}
+              "errors": 0, "requests": 0, "insufficient": False, "down": [], "samples": 0, "watched_seconds": 0.0}
     try:
         servers, fallback, seconds, interval, wait_switch = validate(params)
         client = client or RuntimeClient(params["socket"], params["timeout"])
@@ -157,13 +181,26 @@ def watch(params, check_mode=False, client=None, clock=time.monotonic, sleep=tim
             result["switched"] = True
         start = clock()
         now = first
-        reason, errors, down = verdict(first, now, servers, params["max_errors"], params["max_down"])
-        while reason is None and clock() - start < seconds:
-            sleep(min(interval, max(0.0, seconds - (clock() - start))))
+        limits = {"max_errors": params["max_errors"], "max_down": params["max_down"],
+                  "max_error_ratio": params.get("max_error_ratio")}
+        wanted = params.get("min_requests") or 0
+        # The window, then (too few requests to judge) up to hold_seconds more while traffic comes.
+        held = seconds + float(params.get("hold_seconds") or 0)
+        reason, errors, requests, down = verdict(first, now, servers, limits)
+        while reason is None:
+            elapsed = clock() - start
+            end = seconds if elapsed < seconds or requests >= wanted else held
+            if elapsed >= end:
+                break
+            sleep(min(interval, end - elapsed))
             now = sample(client, backend)
             result["samples"] += 1
-            reason, errors, down = verdict(first, now, servers, params["max_errors"], params["max_down"])
-        result.update(errors=errors, down=down, watched_seconds=round(clock() - start, 3))
+            reason, errors, requests, down = verdict(first, now, servers, limits)
+        result.update(errors=errors, requests=requests, down=down, watched_seconds=round(clock() - start, 3))
+        if reason is None and requests < wanted:
+            result["insufficient"] = True
+            reason = "not enough traffic to judge: %d of %d request(s) in %.1f s" % (
+                requests, wanted, result["watched_seconds"])
         if reason is None:
             return True, result
         result.update(breached=True, reason=reason)

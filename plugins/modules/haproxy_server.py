@@ -19,6 +19,9 @@ description:
   - "Blue-green switch: O(switch_to=green) puts every server of O(backend) whose name ends with C(_green)
     C(ready) first, then every other server into O(switch_others_state). The backend never has fewer
     ready servers during the switch than before it."
+  - "Weights (a canary step): O(weights) sets the weight of several servers of O(backend) in one call, then
+    puts the O(weights_ready) servers into rotation; with weights on both colors the traffic splits between
+    them (C(balance roundrobin))."
   - "Before anything is sent the module refuses a change that cannot take: a server to put V(ready) (one
     server, or every server of the O(switch_to) color that is not in O(switch_exclude)) that is in
     maintenance for a reason C(set server ... state ready) does not clear: it tracks a server in
@@ -46,8 +49,8 @@ options:
   server:
     description:
       - Name of one server of O(backend) to change.
-      - Mutually exclusive with O(switch_to). Without O(state), O(weight), O(address) and O(port) the module
-        only reads.
+      - Mutually exclusive with O(switch_to) and O(weights). Without O(state), O(weight), O(address) and
+        O(port) the module only reads.
     type: str
   state:
     description:
@@ -71,6 +74,21 @@ options:
         C(_<color>) (seed.fleet.load_balancer names them C(<host>_blue) and C(<host>_green)).
       - Fails without changing anything when no server carries that color.
     type: str
+  weights:
+    description:
+      - Weights of several servers of O(backend), set in one call - server name to a weight (0-256), or to
+        V(initial) for the weight of the configuration (what a canary puts back when it ends).
+      - Fails without changing anything when a name is not a server of O(backend) or a weight is out of range.
+      - Mutually exclusive with O(server) and O(switch_to).
+    type: dict
+  weights_ready:
+    description:
+      - Servers to put V(ready) once O(weights) are set (a canary's new color joining the rotation with its
+        share already set). Refused like any V(ready) when a server is in a maintenance C(state ready) does
+        not clear.
+      - Only with O(weights).
+    type: list
+    elements: str
   switch_exclude:
     description:
       - Servers of the O(switch_to) color to leave out of the switch, for example instances that failed
@@ -161,6 +179,17 @@ EXAMPLES = r"""
     server: app1_blue
     state: maint
 
+- name: A canary step - 5 % of the traffic to the green servers, then they join the rotation
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    weights: {app1_green: 13, app2_green: 13, app1_blue: 256, app2_blue: 256}
+    weights_ready: [app1_green, app2_green]
+
+- name: The canary ends - every server back to the weight of the configuration
+  seed.fleet.haproxy_server:
+    backend: be_demo
+    weights: {app1_green: initial, app2_green: initial, app1_blue: initial, app2_blue: initial}
+
 - name: Point a server at a new address and port, half weight
   seed.fleet.haproxy_server:
     socket: tcp://127.0.0.1:9999
@@ -183,16 +212,19 @@ before:
   returned: success
   type: dict
   sample:
-    app1_blue: {state: ready, weight: 1, address: 10.0.0.11, port: 8081, sessions: 3, health: UP, admin_flags: 0,
-                tracks: null}
-    app1_green: {state: maint, weight: 1, address: 10.0.0.11, port: 8082, sessions: 0, health: MAINT,
-                 admin_flags: 5, tracks: null}
+    app1_blue: {state: ready, weight: 1, initial_weight: 1, address: 10.0.0.11, port: 8081, sessions: 3,
+                health: UP, admin_flags: 0, tracks: null}
+    app1_green: {state: maint, weight: 1, initial_weight: 1, address: 10.0.0.11, port: 8082, sessions: 0,
+                 health: MAINT, admin_flags: 5, tracks: null}
   contains:
     state:
       description: Administrative state, V(ready), V(drain) or V(maint).
       type: str
     weight:
       description: User weight.
+      type: int
+    initial_weight:
+      description: The weight of the configuration (what V(initial) in O(weights) puts back).
       type: int
     address:
       description: Server address.
@@ -273,6 +305,8 @@ def main():
         port=dict(type="int"),
         switch_to=dict(type="str"),
         switch_exclude=dict(type="list", elements="str"),
+        weights=dict(type="dict"),
+        weights_ready=dict(type="list", elements="str"),
         switch_others_state=dict(type="str", choices=["drain", "maint"], default="drain"),
         wait_drained=dict(type="bool", default=False),
         drain_timeout=dict(type="int", default=60),
@@ -281,10 +315,11 @@ def main():
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
-        required_one_of=[("server", "switch_to")],
-        mutually_exclusive=[("server", "switch_to"), ("switch_to", "state"), ("switch_to", "weight"),
-                            ("switch_to", "address"), ("switch_to", "port")],
-        required_by={"switch_exclude": "switch_to"},
+        required_one_of=[("server", "switch_to", "weights")],
+        mutually_exclusive=[("server", "switch_to", "weights"), ("switch_to", "state"), ("switch_to", "weight"),
+                            ("switch_to", "address"), ("switch_to", "port"), ("weights", "state"),
+                            ("weights", "weight"), ("weights", "address"), ("weights", "port")],
+        required_by={"switch_exclude": "switch_to", "weights_ready": "weights"},
         supports_check_mode=True,
     )
     ok, result = control(module.params, module.check_mode)

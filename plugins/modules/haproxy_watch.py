@@ -69,6 +69,25 @@ options:
     description: Watched servers allowed not to serve at any sample.
     type: int
     default: 0
+  max_error_ratio:
+    description:
+      - Errors of the watched servers per request they got since the first sample (0 to 1), judged at every
+        sample once they had a request; more is a breach. For a canary step, where the watched servers get a
+        share of the traffic (O(max_errors) still applies).
+      - Omitted, only O(max_errors) counts.
+    type: float
+  min_requests:
+    description:
+      - Requests the watched servers must have had (C(stot) since the first sample) for the window to pass.
+        Fewer at the end of the window is its own verdict, never a pass - the watch holds for up to
+        O(hold_seconds) more while traffic comes, then falls back like at a breach (RV(insufficient)).
+      - V(0) judges without a minimum.
+    type: int
+    default: 0
+  hold_seconds:
+    description: Seconds the watch holds after the window while the watched servers have fewer than O(min_requests) (0 to 3600).
+    type: float
+    default: 0
   wait_switch:
     description:
       - Seconds to wait for the switch before the window starts (0 to 3600); V(0) starts the window at once.
@@ -126,6 +145,17 @@ EXAMPLES = r"""
   async: 60
   poll: 0
   register: watch_job
+
+- name: A canary step - at most 1 % errors, at least 50 requests to judge (hold up to 60 s for them)
+  seed.fleet.haproxy_watch:
+    backend: be_demo
+    servers: [app1_green, app2_green]
+    fallback: [app1_blue, app2_blue]
+    seconds: 30
+    max_errors: 10
+    max_error_ratio: 0.01
+    min_requests: 50
+    hold_seconds: 60
 """
 
 RETURN = r"""
@@ -166,6 +196,16 @@ errors:
   returned: always
   type: int
   sample: 0
+requests:
+  description: Requests the watched servers got from the first sample to the last.
+  returned: always
+  type: int
+  sample: 412
+insufficient:
+  description: Whether the watch fell back because the watched servers had fewer than O(min_requests).
+  returned: always
+  type: bool
+  sample: false
 down:
   description: Watched servers not serving at the last sample.
   returned: always
@@ -206,6 +246,9 @@ def main():
         max_errors=dict(type="int", default=0),
         max_down=dict(type="int", default=0),
         wait_switch=dict(type="float", default=0),
+        max_error_ratio=dict(type="float"),
+        min_requests=dict(type="int", default=0),
+        hold_seconds=dict(type="float", default=0),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ok, result = watch(module.params, module.check_mode)

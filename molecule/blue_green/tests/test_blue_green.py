@@ -2,7 +2,8 @@
 v1 live (converge) -> deploy v2 -> LB crash (kill -9) keeps v2 -> rollback -> unhealthy v3 blocked ->
 v4 failing after the switch rolled back automatically -> repeated deploy changed=0 ->
 batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fail_percentage)
--> v6 whose previous color is retired after 2 s -> a rollback that must redeploy v5.
+-> v6 whose previous color is retired after 2 s -> a rollback that must redeploy v5 -> canaries: c1 takes
+20 % then 50 % and is promoted, c2 (bad) aborted at 20 %, c3 without traffic aborted, bad steps refused.
 
 The tests run in file order and build on each other (one deploy history).
 Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
@@ -24,12 +25,12 @@ APPS = [testinfra.get_host("docker://blue_green-app%d" % i) for i in (1, 2)]
 SERVERS = ["blue_green-app1", "blue_green-app2"]
 
 # A bounded probe run inside the LB: one request per connection (Connection: close)
-# every 20 ms for at most `seconds`; writes "t status version" lines.
+# every 20 ms for at most `seconds` (or until <file>.stop exists); writes "t status version" lines.
 PROBE = r"""
-import socket, sys, time
+import os, socket, sys, time
 end = time.time() + float(sys.argv[1])
 out = open(sys.argv[2], "w")
-while time.time() < end:
+while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
     t = time.time()
     try:
         s = socket.create_connection(("127.0.0.1", 80), timeout=5)
@@ -99,6 +100,10 @@ class Probe:
         LB.run("rm -f %s" % self.path)
         subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", PROBE, str(seconds), self.path],
                        check=True)
+
+    def stop(self):
+        LB.run("touch %s.stop" % self.path)
+        time.sleep(0.2)
 
     def results(self):
         lines = LB.check_output("cat %s" % self.path).splitlines()
@@ -370,3 +375,136 @@ def test_every_deploy_and_rollback_is_counted_for_prometheus():
         assert re.search(r'seed_fleet_deploy_last_seconds\{app="demo",action="%s",result="%s"\} \d+' % (action, result),
                          prom), prom
     assert 'seed_fleet_deploys_total{app="demo",action="deploy",result="rolled_back"} 1' in prom
+
+
+# --- canary (blue_green_strategy: canary): after the counts above, so they stay as they are ---------
+
+# A bounded sampler inside the LB: every 0.1 s for at most `seconds` (or until <file>.stop exists),
+# "t server=admin_state/weight ..." from the runtime API (admin state 0 ready, 1 maint, 8 drain).
+WEIGHTS = r"""
+import os, socket, sys, time
+end = time.time() + float(sys.argv[1])
+out = open(sys.argv[2], "w")
+while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect("/run/haproxy/admin.sock")
+        s.sendall(b"show servers state be_demo\n")
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+        s.close()
+        rows = [l.split() for l in data.decode().splitlines()[2:] if l.strip() and not l.startswith("#")]
+        out.write("%.3f %s\n" % (time.time(), " ".join("%s=%s/%s" % (r[3], r[6], r[7]) for r in rows)))
+        out.flush()
+    except OSError:
+        pass
+    time.sleep(0.1)
+"""
+
+
+def weights_sampler(seconds):
+    path = "/tmp/weights-%d.txt" % int(time.time() * 1000)
+    subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", WEIGHTS, str(seconds), path], check=True)
+    return path
+
+
+def weight_samples(path):
+    """[{server: (admin_state, weight)}] in time order."""
+    out = []
+    for line in LB.check_output("cat %s" % path).splitlines():
+        fields = line.split()[1:]
+        out.append(dict((f.split("=")[0], tuple(int(x) for x in f.split("=")[1].split("/"))) for f in fields))
+    return out
+
+
+def servers_state():
+    """server -> (admin state 0/1/8, weight) now."""
+    rows = [l.split() for l in LB.check_output("echo 'show servers state be_demo' | socat - unix:/run/haproxy/admin.sock")
+            .splitlines()[2:] if l.strip() and not l.startswith("#")]
+    return dict((r[3], (int(r[6]), int(r[7]))) for r in rows)
+
+
+CANARY = ["-e", "blue_green_strategy=canary", "-e", "blue_green_canary_pause=4", "-e", "blue_green_canary_min_requests=10",
+          "-e", '{"blue_green_canary_steps": [20, 50, 100]}']
+
+
+def test_canary_good_release_takes_its_share_step_by_step():
+    live = state()["live"]
+    old, new = live["color"], "green" if live["color"] == "blue" else "blue"
+    probe = Probe(300)
+    path = weights_sampler(300)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c1", *CANARY)
+    LB.run("touch %s.stop" % path)
+    probe.stop()
+    assert rc == 0, out[-3000:]
+    samples = weight_samples(path)
+    news, olds = ["%s_%s" % (s, new) for s in SERVERS], ["%s_%s" % (s, old) for s in SERVERS]
+    # both colors ready with the plan's weights (two servers each): 20 % -> 64 vs 256, 50 % -> 256 vs 256
+    steps = [(s[news[0]][1], s[olds[0]][1]) for s in samples
+             if all(s[n][0] == 0 for n in news + olds) and all(s[n][1] == s[news[0]][1] for n in news)]
+    assert (64, 256) in steps and (256, 256) in steps, samples[-5:]
+    assert steps.index((64, 256)) < steps.index((256, 256))
+    assert re.search(r"blue_green-lb: \d+ request\(s\), 0 error\(s\) on the new color in [0-9.]+ s \(share 20.0 %\)", out), out[-3000:]
+    # promoted: the switch, then every server back to the weight of the configuration
+    assert_all("c1", new)
+    after = servers_state()
+    assert all(after[n] == (0, 1) for n in news) and all(after[n] == (8, 1) for n in olds), after
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    last = state()["history"][-1]
+    assert (last["version"], last["result"], last["strategy"]) == ("c1", "success", "canary")
+
+
+def test_canary_bad_release_aborts_at_the_first_step():
+    live = state()["live"]
+    new = "green" if live["color"] == "blue" else "blue"
+    probe = Probe(300)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c2", *CANARY, "-e", "blue_green_canary_pause=20",
+                       "-e", '{"blue_green_env": {"APP_FAIL_AFTER_REQUESTS": "5"}}')
+    probe.stop()
+    assert rc != 0
+    assert "canary aborted at 20 % (share 20.0 %)" in out and "rolled back" in out, out[-3000:]
+    assert re.search(r"blue_green-lb: \d+ error\(s\) in \d+ request\(s\) on the watched servers", out), out[-3000:]
+    assert_all("c1", live["color"])
+    after = servers_state()
+    assert all(after["%s_%s" % (s, new)][0] & 1 for s in SERVERS), after  # the canary in maint
+    assert all(w == 1 for _st, w in after.values()), after  # the weights of the configuration
+    last = state()["history"][-1]
+    assert (last["version"], last["result"], last["strategy"]) == ("c2", "rolled_back", "canary")
+    assert state()["live"]["version"] == "c1"
+    # What users paid: the canary's share of the requests, from its first error until the watch took it out.
+    res = probe.results()
+    bad = [float(r[0]) for r in res if r[1] != "200"]
+    print("canary bad release: %d of %d requests failed over %.3f s" % (len(bad), len(res), bad[-1] - bad[0] if bad else 0))
+    assert bad and bad[-1] - bad[0] <= 1.0, (len(bad), bad[:3], bad[-3:])
+    for app in APPS:
+        assert app.run("docker inspect demo-%s" % new).rc != 0
+
+
+def test_canary_without_traffic_to_judge_is_no_pass():
+    LB.run("for f in /tmp/probe-*.txt; do touch $f.stop; done")  # every earlier probe: no traffic at all
+    time.sleep(0.5)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c3", *CANARY, "-e", "blue_green_canary_pause=2",
+                       "-e", "blue_green_canary_low_traffic=fail")
+    assert rc != 0
+    assert "canary aborted at 20 %" in out and "not enough traffic to judge: 0 of 10 request(s)" in out, out[-3000:]
+    assert state()["live"]["version"] == "c1"
+    assert state()["history"][-1]["result"] == "rolled_back"
+
+
+@pytest.mark.parametrize("steps, message", [
+    ("[50, 25, 100]", "the steps must increase, got 25 after 50"),
+    ("[5, 25, 50]", "the last step must be 100"),
+    ("[0, 100]", "whole percentage in 1..100"),
+])
+def test_bad_canary_steps_are_refused_before_anything_changes(steps, message):
+    before = state()
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c4", "-e", "blue_green_strategy=canary",
+                       "-e", '{"blue_green_canary_steps": %s}' % steps)
+    assert rc != 0 and message in out, out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert state() == before

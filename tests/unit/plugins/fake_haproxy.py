@@ -76,6 +76,7 @@ class Server:
         self.sessions = sessions
         self.up = up
         self.hrsp_5xx = 0  # 5xx answers served (show stat), for the post-switch watch
+        self.stot = 0  # sessions served (show stat), for a canary's min_requests
         self.tracked = None  # the Server this one tracks (IMAINT/IDRAIN come from it)
         self.track_name = ""
 
@@ -202,7 +203,7 @@ class FakeHAProxy:
                 row.update(pxname=bname, svname=s.name, scur=str(s.sessions), status=s.status,
                            weight=str(s.uweight), uweight=str(s.uweight), iid=str(bid), sid=str(s.sid),
                            addr="%s:%d" % (s.addr, s.port), mode="http", tracked=s.track_name,
-                           hrsp_5xx=str(s.hrsp_5xx), eresp="0", econ="0", chkfail="0")
+                           hrsp_5xx=str(s.hrsp_5xx), stot=str(s.stot), eresp="0", econ="0", chkfail="0")
                 rows.append(",".join(row[f] for f in STAT_FIELDS) + ",")
         return "\n".join(rows) + "\n"
 

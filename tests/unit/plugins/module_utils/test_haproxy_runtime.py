@@ -59,7 +59,7 @@ def test_reads_servers_over_both_transports(client, fake):
     fake.server("be_demo", "h1_blue").sessions = 3
     servers = client.servers("be_demo")
     assert sorted(servers) == ["h1_blue", "h1_green", "h2_blue", "h2_green"]
-    assert servers["h1_blue"] == {"state": "ready", "weight": 1, "address": "127.0.0.1", "port": 8081,
+    assert servers["h1_blue"] == {"state": "ready", "weight": 1, "initial_weight": 1, "address": "127.0.0.1", "port": 8081,
                                   "sessions": 3, "health": "UP", "admin_flags": 0, "tracks": None}
     assert servers["h1_green"]["state"] == "maint" and servers["h1_green"]["health"] == "MAINT"
     assert fake.writes == []
@@ -231,8 +231,8 @@ def test_state_file_written_atomically(tmp_path):
 
 @pytest.mark.parametrize("params, message", [
     (dict(backend="be", server="a_blue", switch_exclude=["a_green"]), "switch_exclude only applies with switch_to"),
-    (dict(backend="be", server="a_blue", switch_to="green"), "exactly one of server or switch_to"),
-    (dict(backend="be"), "exactly one of server or switch_to"),
+    (dict(backend="be", server="a_blue", switch_to="green"), "exactly one of server, switch_to or weights"),
+    (dict(backend="be"), "exactly one of server, switch_to or weights"),
     (dict(backend="be", switch_to="green", drain_timeout=-1), "drain_timeout must be >= 0"),
     (dict(backend="be", switch_to="green", config_file="rel.cfg"), "config_file must be an absolute path"),
     (dict(backend="be", switch_to="green", state_file="/"), "is a directory"),

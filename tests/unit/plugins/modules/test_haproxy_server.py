@@ -136,7 +136,7 @@ def test_single_server_state_weight_address(capsys, lb):
     assert lb.writes == ["set server be_demo/app2_blue addr 127.0.0.9 port 9000",
                          "set server be_demo/app2_blue weight 50",
                          "set server be_demo/app2_blue state drain"]
-    assert out["after"]["app2_blue"] == {"state": "drain", "weight": 50, "address": "127.0.0.9", "port": 9000,
+    assert out["after"]["app2_blue"] == {"state": "drain", "weight": 50, "initial_weight": 1, "address": "127.0.0.9", "port": 9000,
                                          "sessions": 0, "health": "DRAIN", "admin_flags": 8, "tracks": None}
     assert list(out["diff"]["after"]) == ["app2_blue"]
     rc, out = run(capsys, lb, backend="be_demo", server="app2_blue", state="drain", weight=50,
@@ -223,3 +223,52 @@ def test_error_mid_switch_reports_and_persists(capsys, lb):
     assert lb.server("be_demo", "app1_blue").admin == 0  # the old color was not drained
     with open(lb.state_file) as handle:
         assert "be_demo 2 app1_green 127.0.0.1 2 4 " in handle.read()
+
+
+# --- weights: a canary step in one call -----------------------------------------------
+
+CANARY_STEP = {"app1_green": 13, "app2_green": 13, "app1_blue": 256, "app2_blue": "256"}
+
+
+def test_weights_then_the_new_servers_join_the_rotation(capsys, lb):
+    lb.server("be_demo", "app1_green").admin = FDRAIN  # the idle color, health-checked in drain
+    lb.server("be_demo", "app2_green").admin = FDRAIN
+    rc, out = run(capsys, lb, backend="be_demo", weights=CANARY_STEP, weights_ready=["app1_green", "app2_green"])
+    assert rc == 0 and out["changed"] is True, out
+    # the weights first: the new servers join with their share already set
+    assert lb.writes == ["set server be_demo/app1_green weight 13", "set server be_demo/app2_green weight 13",
+                         "set server be_demo/app1_blue weight 256", "set server be_demo/app2_blue weight 256",
+                         "set server be_demo/app1_green state ready", "set server be_demo/app2_green state ready"]
+    assert {n: (s["state"], s["weight"]) for n, s in out["after"].items()} == {
+        "app1_green": ("ready", 13), "app2_green": ("ready", 13), "app1_blue": ("ready", 256),
+        "app2_blue": ("ready", 256)}
+    assert out["state_file"] == lb.state_file  # persisted: a reload keeps the split
+    # the same step again changes nothing
+    rc, out = run(capsys, lb, backend="be_demo", weights=CANARY_STEP, weights_ready=["app1_green", "app2_green"])
+    assert rc == 0 and out["changed"] is False and len(lb.writes) == 6
+
+
+def test_initial_weights_come_back(capsys, lb):
+    run(capsys, lb, backend="be_demo", weights=CANARY_STEP)
+    rc, out = run(capsys, lb, backend="be_demo", weights=dict((n, "initial") for n in CANARY_STEP))
+    assert rc == 0 and out["changed"] is True
+    assert {n: s["weight"] for n, s in out["after"].items()} == dict((n, 1) for n in CANARY_STEP)
+
+
+def test_weights_in_check_mode_send_nothing(capsys, lb):
+    rc, out = run(capsys, lb, check=True, backend="be_demo", weights=CANARY_STEP)
+    assert rc == 0 and out["changed"] is True and lb.writes == []
+    assert out["after"]["app1_green"]["weight"] == 13
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"weights": {"app1_green": 257}}, "must be 0..256 or 'initial'"),
+    ({"weights": {"app1_green": "half"}}, "must be 0..256 or 'initial'"),
+    ({"weights": {"app9_green": 10}}, "No such server in backend 'be_demo': app9_green"),
+    ({"weights": {"app1_green": 10}, "weights_ready": ["app1_green"], "server": "app1_blue"}, "mutually exclusive"),
+    ({"server": "app1_blue", "weights_ready": ["app1_green"]}, "weights_ready"),
+])
+def test_bad_weights_change_nothing(capsys, lb, args, message):
+    rc, out = run(capsys, lb, backend="be_demo", **args)
+    assert rc == 1 and message in out["msg"], out
+    assert lb.writes == []

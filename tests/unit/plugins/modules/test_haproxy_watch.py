@@ -235,6 +235,10 @@ def test_armed_watch_in_check_mode_does_not_wait(lb):
     ({"max_errors": -1}, "max_errors and max_down must be 0 or more"),
     ({"wait_switch": -1.0}, "wait_switch must be between 0 and 3600"),
     ({"wait_switch": float("inf")}, "wait_switch must be between"),
+    ({"max_error_ratio": 1.5}, "max_error_ratio must be between 0 and 1"),
+    ({"max_error_ratio": -0.1}, "max_error_ratio must be between 0 and 1"),
+    ({"min_requests": -1}, "min_requests must be 0 or more"),
+    ({"hold_seconds": -1.0}, "hold_seconds must be between 0 and 3600"),
 ])
 def test_bad_input_sends_nothing(lb, kw, message):
     ok, out = hw.watch(params(lb, **kw), clock=Clock(), sleep=Clock().sleep)
@@ -268,3 +272,72 @@ def test_module_end_to_end(capsys, lb):
     lb.server("be_demo", "app1_green").up = False
     rc, out = run(capsys, socket=lb.unix_path, backend="be_demo", servers=GREEN, fallback=BLUE, seconds=5, interval=0.1)
     assert rc == 1 and out["failed"] and out["reverted"] and out["changed"] and out["watched_seconds"] < 0.5
+
+
+# --- a canary step: both colors ready, the watched one gets a share -------------------------------
+
+@pytest.fixture()
+def canary(lb):
+    """be_demo in a canary step: green and blue both ready (blue holds most of the weight)."""
+    for name in BLUE:
+        lb.server("be_demo", name).admin = 0
+    return lb
+
+
+def traffic(lb, green=0, green_5xx=0):
+    def go():
+        for name in GREEN:
+            lb.server("be_demo", name).stot += green
+            lb.server("be_demo", name).hrsp_5xx += green_5xx
+    return go
+
+
+def test_a_canary_within_its_error_ratio_passes(canary):
+    clock = Clock([(1.0, traffic(canary, green=100)), (2.0, traffic(canary, green=100, green_5xx=1))])
+    ok, out = hw.watch(params(canary, seconds=5.0, max_errors=10, max_error_ratio=0.01, min_requests=50),
+                       clock=clock, sleep=clock.sleep)
+    assert ok, out
+    assert out["requests"] == 400 and out["errors"] == 2 and canary.writes == []
+
+
+def test_a_canary_over_its_error_ratio_falls_back_at_once(canary):
+    clock = Clock([(1.0, traffic(canary, green=10)), (2.0, traffic(canary, green=5, green_5xx=1))])
+    ok, out = hw.watch(params(canary, seconds=30.0, max_errors=10, max_error_ratio=0.01, min_requests=50),
+                       clock=clock, sleep=clock.sleep)
+    assert not ok and out["breached"] and out["reverted"]
+    assert 2.0 <= out["watched_seconds"] <= 2.25
+    assert "2 error(s) in 30 request(s) on the watched servers (6.7 %; max 1.0 %)" in out["reason"]
+    # the old color was ready already: only the canary goes out
+    assert canary.writes == ["set server be_demo/app1_green state maint", "set server be_demo/app2_green state maint"]
+
+
+def test_too_little_traffic_is_never_a_pass(canary):
+    clock = Clock([(1.0, traffic(canary, green=5))])
+    ok, out = hw.watch(params(canary, seconds=5.0, max_error_ratio=0.01, min_requests=50),
+                       clock=clock, sleep=clock.sleep)
+    assert not ok and out["insufficient"] and out["reverted"]
+    assert out["watched_seconds"] == 5.0
+    assert "not enough traffic to judge: 10 of 50 request(s) in 5.0 s" in out["reason"]
+    assert canary.writes == ["set server be_demo/app1_green state maint", "set server be_demo/app2_green state maint"]
+
+
+def test_a_hold_waits_for_traffic_then_passes(canary):
+    clock = Clock([(1.0, traffic(canary, green=5)), (12.0, traffic(canary, green=30))])
+    ok, out = hw.watch(params(canary, seconds=5.0, max_error_ratio=0.01, min_requests=50, hold_seconds=60.0),
+                       clock=clock, sleep=clock.sleep)
+    assert ok and not out["insufficient"], out
+    # held past the window until the requests came, not to the end of the hold
+    assert 12.0 <= out["watched_seconds"] <= 12.25 and out["requests"] == 70
+
+
+def test_a_hold_that_gets_no_traffic_falls_back_at_its_end(canary):
+    clock = Clock([(1.0, traffic(canary, green=5))])
+    ok, out = hw.watch(params(canary, seconds=5.0, max_error_ratio=0.01, min_requests=50, hold_seconds=20.0),
+                       clock=clock, sleep=clock.sleep)
+    assert not ok and out["insufficient"] and out["watched_seconds"] == 25.0
+
+
+def test_module_takes_the_canary_options(capsys, canary):
+    rc, out = run(capsys, socket=canary.unix_path, backend="be_demo", servers=GREEN, fallback=BLUE, seconds=0.3,
+                  interval=0.1, min_requests=1)
+    assert rc == 1 and out["insufficient"] and "not enough traffic to judge: 0 of 1" in out["msg"]
