@@ -17,7 +17,7 @@ description:
     each step below 100 % its share. The 100 % step is the blue-green switch itself, so it is not returned.
   - "Refused with an error naming the problem: an empty list, a step that is not a whole number in 1..100,
     steps that do not increase, a last step that is not 100, a server count below 1 for the new color."
-  - With no server of the old color (a first deploy: nothing is live) there is nothing to split, and the
+  - With no server of the old color (a first deploy, nothing is live) there is nothing to split, and the
     plan is empty (the deploy switches at once).
 author:
   - seed.fleet maintainers
