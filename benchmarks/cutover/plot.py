@@ -23,7 +23,8 @@ ax.scatter([b[0] for b in bad], [b[1] for b in bad], s=12, c="red", marker="x", 
 ax.set_yscale("log")
 ax.set_ylabel("latency (ms)")
 styles = {"ours-deploy": ("green", "-"), "ours-rollback": ("purple", "-"), "diy-reload": ("red", "--"),
-          "diy-restart": ("black", "--"), "ours-bad-release": ("darkorange", ":")}
+          "diy-restart": ("black", "--"), "ours-bad-release": ("darkorange", ":"), "ours-canary": ("teal", "-."),
+          "ours-canary-bad": ("brown", ":")}
 seen = set()
 for op in result["operations"]:
     color, style = styles[op["name"]]
