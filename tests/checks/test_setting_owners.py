@@ -7,7 +7,8 @@ which sorts later and wins at boot). Generic over roles/*: every task file (bloc
 rescue and always included) is read, and
 
 * files: the dest/path of copy, template, lineinfile, blockinfile, ini_file, file
-  (not state=absent) and the sysctl_file of sysctl, under the shared configuration
+  (not state=absent), the paths of seed.fleet.config_files' entries (not state=absent)
+  and the sysctl_file of sysctl, under the shared configuration
   directories below; ``{{ var }}`` is resolved from the role's vars and defaults;
 * sysctl keys: the ``name`` of sysctl tasks (state present) and the keys of the
   dicts that a role's vars/defaults name ``*sysctl*``.
@@ -31,7 +32,7 @@ SHARED = (
     "/etc/systemd/journald.conf", "/etc/ssh/sshd_config", "/etc/sudoers.d/",
     "/etc/security/limits.d/", "/etc/systemd/system.conf.d/",
 )
-FILE_MODULES = {"copy", "template", "lineinfile", "blockinfile", "ini_file", "file"}
+FILE_MODULES = {"copy", "template", "lineinfile", "blockinfile", "ini_file", "file", "config_files"}
 SYSCTL_MODULES = {"sysctl"}
 _VAR = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 
@@ -86,6 +87,13 @@ def claims(roles_dir: Path) -> dict[tuple[str, str], set[str]]:
                 if not found:
                     continue
                 module, args = found
+                if module == "config_files":
+                    for entry in args.get("files") if isinstance(args.get("files"), list) else []:
+                        target = _resolve(entry.get("path"), variables) if isinstance(entry, dict) else None
+                        if (isinstance(target, str) and "{{" not in target and target.startswith(SHARED)
+                                and entry.get("state") != "absent"):
+                            out[("file", target)].add(role.name)
+                    continue
                 if args.get("state") == "absent":
                     continue
                 if module in SYSCTL_MODULES:
@@ -114,6 +122,7 @@ def test_the_check_sees_what_the_roles_write():
     assert found[("sysctl", "net.ipv4.ip_forward")] == {"baseline"}
     assert found[("file", "/etc/sysctl.d/90-seed-fleet.conf")] == {"baseline"}
     assert ("file", "/etc/sysctl.d/90-container-runtime.conf") not in found
+    assert found[("file", "/etc/sudoers.d/seed-fleet-admins")] == {"baseline"}  # a config_files entry
 
 
 def _role(root: Path, name: str, tasks: list, variables: dict | None = None) -> None:
@@ -130,6 +139,10 @@ def _role(root: Path, name: str, tasks: list, variables: dict | None = None) -> 
      "sysctl net.ipv4.ip_forward: written by a, b"),
     ([{"name": "blk", "block": [{"name": "j", "ansible.builtin.template": {
         "src": "x.j2", "dest": "/etc/systemd/journald.conf.d/50-seed-fleet.conf"}}]}],
+     "file /etc/systemd/journald.conf.d/50-seed-fleet.conf: written by a, b"),
+    ([{"name": "c", "seed.fleet.config_files": {"files": [
+        {"path": "/etc/modules-load.d/x.conf", "state": "absent"},
+        {"path": "/etc/systemd/journald.conf.d/50-seed-fleet.conf", "content": "x"}]}}],
      "file /etc/systemd/journald.conf.d/50-seed-fleet.conf: written by a, b"),
 ])
 def test_a_second_writer_is_caught(tmp_path, second, expected):
