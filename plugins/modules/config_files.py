@@ -84,7 +84,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change, runs the O(files[].validate) commands on the new content, and writes nothing.
+    description:
+      - Reports what would change and writes nothing.
+      - Runs the O(files[].validate) commands on the new content; a failure is a warning, not an error, since what
+        the validator needs (its package, a directory) may come from earlier tasks that check mode did not run.
   diff_mode:
     support: full
     description: One diff per changed path (content, or the state and attributes).
@@ -238,7 +241,11 @@ def main():
         for index, entry in enumerate(entries):
             if entry.get("validate") and cf.content_changes(entry, current[entry["path"]]):
                 failure = _validate(module, entry, "files[%d] (%s)" % (index, entry["path"]))
-                if failure:
+                if failure and module.check_mode:
+                    # What the validator needs (its package, a directory) may come from earlier tasks that
+                    # check mode did not run: say it, as ansible.builtin.template (no validation) would not.
+                    module.warn("check mode: %s" % failure)
+                elif failure:
                     found.append(failure)
     if found:
         module.fail_json(msg="; ".join(found), problems=found, changed_paths=[])

@@ -206,3 +206,10 @@ def test_a_missing_final_newline_is_a_change(tree, capsys):
     (tree / "n.conf").write_text("key = 1")
     rc, out = run(capsys, [dict(path=str(tree / "n.conf"), content="key = 1\n")])
     assert out["changed"] is True and (tree / "n.conf").read_text() == "key = 1\n"
+
+
+def test_check_mode_warns_about_a_failed_validation_and_writes_nothing(tree, capsys):
+    files = [dict(path=str(tree / "v.conf"), content="bad\n", validate="/bin/grep -qx good %s")]
+    rc, out = run(capsys, files, check=True)
+    assert rc == 0 and out["changed"] is True and not (tree / "v.conf").exists()
+    assert "validate failed" in str(out.get("warnings")), out  # a string, or an event (ansible-core 2.19+)
