@@ -14,11 +14,14 @@ version_added: 0.3.0
 description:
   - Takes the text of a file of C(KEY value) lines (such as C(/etc/login.defs)) and the wanted values, and returns,
     as C(dict2items) would, the keys whose line still differs. Feed the result to the loop of a
-    M(ansible.builtin.lineinfile) task with C(regexp='^\s*KEY\s') and C(line='KEY<separator>value'): on a
+    M(ansible.builtin.lineinfile) task with C(regexp='^\s*KEY\s') and C(line='KEY<separator>value'). On a
     converged host the loop is empty and no module runs (one read of the file instead of a module run per key).
   - The rule is the one M(ansible.builtin.lineinfile) applies, so the two agree on what is converged. The last line
-    that matches C(^\s*KEY\s) (its line end included) counts; a key is converged when that line, less its line end,
-    is exactly C(KEY<separator>value) and has a line end, and drifts when it differs or no line matches.
+    that matches C(^\s*KEY\s) (its line end included) counts; a key is converged when that line is exactly
+    C(KEY<separator>value) and a newline, and drifts when it differs or no line matches.
+  - A line that ends in CR LF is reported as drift. ansible-core 2.19's M(ansible.builtin.lineinfile) rewrites it,
+    later releases leave it and report ok. Reporting a key too many costs a module run; missing one would leave
+    the file wrong.
 author:
   - seed.fleet maintainers
 options:
@@ -70,8 +73,9 @@ def key_lines_drift(text, wanted, separator="\t"):
         for line in lines:
             if pattern.search(line):
                 last = line
-        # lineinfile rewrites a matching last line that has no line end (it adds one)
-        if last is None or not last.endswith("\n") or last.rstrip("\r\n") != "%s%s%s" % (key, separator, value):
+        # lineinfile rewrites a matching last line that has no line end (it adds one). A CRLF line end counts as
+        # drift too: ansible-core 2.19's lineinfile rewrites it, later ones leave it (and then report ok).
+        if last is None or last != "%s%s%s\n" % (key, separator, value):
             drift.append({"key": key, "value": value})
     return drift
 
