@@ -61,9 +61,9 @@ def env() -> dict[str, str]:
 # Rough wall time of each scenario on the 2-core machine beside another one (a full run's
 # summary): the long ones start first so
 # that the parallel slots finish together (longest-processing-time-first).
-EXPECTED_SECONDS = {"ssh": 2650, "security": 1570, "baseline": 1130, "lb_ha": 700, "blue_green": 500,
-                    "monitoring": 480, "load_balancer": 110, "container_runtime_docker": 110,
-                    "container_runtime_containerd_podman": 75}
+EXPECTED_SECONDS = {"ssh": 2215, "security": 1510, "blue_green": 776, "baseline": 582, "lb_ha": 507,
+                    "monitoring": 264, "container_runtime_docker": 132, "container_runtime_containerd_podman": 130,
+                    "load_balancer": 97}
 # Scenarios that run only when named (SCENARIOS=name): none today; `make molecule
 # SCENARIO=<name>` runs one.
 OPT_IN: set[str] = set()
