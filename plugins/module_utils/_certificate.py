@@ -64,3 +64,49 @@ def judge(cert_pem, key_pem, now, min_days=0):
     if days_left < min_days:
         return facts, "it expires %s, in %d days (fewer than the %d asked for)" % (facts["not_after"], days_left, min_days)
     return facts, None
+
+
+def reissue_reason(cert_pem, public_key_pem, ca_pem, common_name, dns_names, client_auth, now, min_days=0):
+    """Why a certificate the CA issued to a host must be issued again, or None when it still fits.
+
+    It fits when it is PEM, carries the host key's public key (``public_key_pem``, from the host),
+    names ``common_name`` and exactly ``dns_names``, allows client authentication when ``client_auth``,
+    was signed by the CA (``ca_pem``) and has at least ``min_days`` days left.
+    """
+    if not cert_pem:
+        return "there is no certificate yet"
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        return "the certificate is not PEM"
+    try:
+        public_key = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, TypeError):
+        return "the key's public half could not be read (no key yet?)"
+    if _public_der(public_key) != _public_der(cert.public_key()):
+        return "the certificate is not for the host's key"
+    names = [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    if names != [common_name]:
+        return "the certificate names %s, not %s" % (names, common_name)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        san = []
+    if sorted(san) != sorted(dns_names):
+        return "the certificate's DNS names are %s, not %s" % (sorted(san), sorted(dns_names))
+    if client_auth:
+        try:
+            usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            usages = []
+        if x509.ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+            return "the certificate does not allow client authentication"
+    try:
+        ca = x509.load_pem_x509_certificate(ca_pem)
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, Exception) as exc:  # InvalidSignature is not a ValueError
+        return "the certificate was not issued by the CA (%s)" % type(exc).__name__
+    days_left = int((_utc(cert, "not_valid_after") - now).total_seconds() // 86400)
+    if now < _utc(cert, "not_valid_before") or days_left < min_days:
+        return "the certificate has %d days left (fewer than %d) or is not valid yet" % (days_left, min_days)
+    return None

@@ -10,7 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import os
+import pwd
 import stat
 
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -63,8 +65,15 @@ def run_commands(module, entries):
     return out
 
 
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return None
+
+
 def read_file(entry):
-    """What a path is: exists, kind, mode, uid, gid, size, and its text when `content` is asked for."""
+    """What a path is: exists, kind, mode, uid, gid, owner, group, size, and its text when `content` is asked for."""
     path = entry["path"]
     try:
         st = os.lstat(path)
@@ -73,7 +82,8 @@ def read_file(entry):
     kind = ("link" if stat.S_ISLNK(st.st_mode) else "directory" if stat.S_ISDIR(st.st_mode)
             else "file" if stat.S_ISREG(st.st_mode) else "other")
     info = dict(exists=True, kind=kind, mode="%04o" % stat.S_IMODE(st.st_mode), uid=st.st_uid,
-                gid=st.st_gid, size=st.st_size)
+                gid=st.st_gid, owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid),
+                size=st.st_size, writable=os.access(path, os.W_OK))
     if entry.get("content") and kind == "file":
         with open(path, "rb") as handle:
             info["content"] = handle.read().decode("utf-8", "replace")
@@ -114,9 +124,10 @@ def getent(module, databases):
 
 
 def parse_dpkg_status(text, names):
-    """{name: installed version or None} for each name (a name may carry an =version or :arch suffix)."""
+    """({name: installed version or None}, {name: selection or None}) for each name (a name may carry
+    an =version or :arch suffix); the selection is dpkg's wanted state: install, hold, deinstall, purge."""
     wanted = dict((n, n.split("=", 1)[0].split(":", 1)[0]) for n in names)
-    found = {}
+    found, selections = {}, {}
     for stanza in text.split("\n\n"):
         fields = {}
         for line in stanza.splitlines():
@@ -124,14 +135,18 @@ def parse_dpkg_status(text, names):
                 continue
             key, _, value = line.partition(":")
             fields[key] = value.strip()
-        if fields.get("Status", "").split()[-1:] == ["installed"]:
+        status = fields.get("Status", "").split()
+        if status[-1:] == ["installed"]:
             found[fields.get("Package")] = fields.get("Version")
-    return dict((n, found.get(base)) for n, base in wanted.items())
+        if status:
+            selections[fields.get("Package")] = status[0]
+    return (dict((n, found.get(base)) for n, base in wanted.items()),
+            dict((n, selections.get(base)) for n, base in wanted.items()))
 
 
 def packages(names, status_path=DPKG_STATUS):
     if not names:
-        return {}
+        return {}, {}
     try:
         with open(status_path, "rb") as handle:
             text = handle.read().decode("utf-8", "replace")

@@ -132,15 +132,24 @@ commands:
 files:
   description:
     - Each enabled path by name, with C(exists) and, when it exists, C(kind) (V(file), V(directory), V(link),
-      V(other)), C(mode) (octal string), C(uid), C(gid), C(size), and C(content) when asked for a regular file.
+      V(other)), C(mode) (octal string), C(uid), C(gid), C(owner) and C(group) (names, V(null) when unknown), C(size),
+      C(writable) (by the user the module runs as), and C(content) when asked for a regular file.
   returned: always
   type: dict
-  sample: {"login_defs": {"exists": true, "kind": "file", "mode": "0644", "uid": 0, "gid": 0, "size": 10734}}
+  sample: {"login_defs": {"exists": true, "kind": "file", "mode": "0644", "uid": 0, "gid": 0,
+                          "owner": "root", "group": "root", "size": 10734, "writable": true}}
 packages:
   description: Each name asked for, with its installed version, or V(null).
   returned: always
   type: dict
   sample: {"chrony": "4.3-2+deb12u1", "nftables": null}
+selections:
+  description:
+    - Each name asked for in O(packages), with dpkg's selection (V(install), V(hold), V(deinstall), V(purge)),
+      or V(null) when dpkg does not know the package.
+  returned: always
+  type: dict
+  sample: {"docker.io": "hold", "nftables": null}
 ansible_facts:
   description: C(getent_<database>) for each database in O(getent).
   returned: when O(getent) is given
@@ -176,11 +185,13 @@ def main():
     if found:
         module.fail_json(msg="; ".join(found), problems=found)
     facts = _probe.getent(module, module.params["getent"])
+    versions, selections = _probe.packages(module.params["packages"])
     result = dict(
         changed=False,
         commands=_probe.run_commands(module, module.params["commands"]),
         files=_probe.read_files(module.params["files"]),
-        packages=_probe.packages(module.params["packages"]),
+        packages=versions,
+        selections=selections,
     )
     if facts:
         result["ansible_facts"] = facts

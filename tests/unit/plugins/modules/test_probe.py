@@ -2,7 +2,9 @@
 """seed.fleet.probe: real commands and files, getent's shape (hashes masked), dpkg's status file, bad input."""
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 
 import pytest
 
@@ -60,11 +62,22 @@ def test_files(capsys, tmp_path):
     files = out["files"]
     assert files["defs"]["content"] == "UMASK\t027\r\nPASS_MAX_DAYS 99\n"
     assert files["defs"]["kind"] == "file" and files["defs"]["mode"] == "0640" and files["defs"]["size"] == 28
+    assert files["plain"]["owner"] == pwd.getpwuid(os.getuid())[0]
+    assert files["plain"]["group"] == grp.getgrgid(os.getgid())[0]
     assert "content" not in files["plain"]
+    assert files["plain"]["writable"] is os.access(str(conf), os.W_OK)
     assert files["dir"]["kind"] == "directory" and "content" not in files["dir"]
     assert files["link"]["kind"] == "link" and "content" not in files["link"]
     assert files["none"] == dict(exists=False)
     assert "off" not in files
+
+
+def test_unknown_ids_have_no_name(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("")
+    os.chown(str(path), 64999, 64998)
+    info = _probe.read_file(dict(path=str(path)))
+    assert (info["uid"], info["owner"], info["gid"], info["group"]) == (64999, None, 64998, None)
 
 
 def test_getent_passwd_as_facts(capsys):
@@ -75,7 +88,7 @@ def test_getent_passwd_as_facts(capsys):
 
 def test_getent_without_databases_sets_no_facts(capsys):
     rc, out = run(capsys)
-    assert "ansible_facts" not in out and out["commands"] == {} and out["packages"] == {}
+    assert "ansible_facts" not in out and out["commands"] == {} and out["packages"] == {} and out["selections"] == {}
 
 
 def test_an_unknown_getent_database_fails(capsys):
@@ -130,17 +143,20 @@ Version: 20.10.24+dfsg1-1+b3
 
 
 def test_dpkg_status():
-    found = _probe.parse_dpkg_status(STATUS, ["chrony", "telnet", "docker.io=20.10.*", "nftables", "chrony:amd64"])
+    found, selections = _probe.parse_dpkg_status(STATUS, ["chrony", "telnet", "docker.io=20.10.*", "nftables",
+                                                          "chrony:amd64"])
     assert found == {"chrony": "4.3-2+deb12u1", "telnet": None, "docker.io=20.10.*": "20.10.24+dfsg1-1+b3",
                      "nftables": None, "chrony:amd64": "4.3-2+deb12u1"}
+    assert selections == {"chrony": "install", "telnet": "deinstall", "docker.io=20.10.*": "hold", "nftables": None,
+                          "chrony:amd64": "install"}
 
 
 def test_packages_read_the_status_file(tmp_path):
     status = tmp_path / "status"
     status.write_text(STATUS)
-    assert _probe.packages(["chrony"], str(status)) == {"chrony": "4.3-2+deb12u1"}
-    assert _probe.packages(["chrony"], str(tmp_path / "none")) == {"chrony": None}
-    assert _probe.packages([], str(status)) == {}
+    assert _probe.packages(["chrony"], str(status)) == ({"chrony": "4.3-2+deb12u1"}, {"chrony": "install"})
+    assert _probe.packages(["chrony"], str(tmp_path / "none")) == ({"chrony": None}, {"chrony": None})
+    assert _probe.packages([], str(status)) == ({}, {})
 
 
 @pytest.mark.parametrize("args, reason", [
