@@ -133,7 +133,7 @@ def parse_dpkg_status(text, names):
         for line in stanza.splitlines():
             if line[:1] in (" ", "\t") or ":" not in line:
                 continue
-            key, _, value = line.partition(":")
+            key, value = line.split(":", 1)
             fields[key] = value.strip()
         status = fields.get("Status", "").split()
         if status[-1:] == ["installed"]:

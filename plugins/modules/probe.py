@@ -85,8 +85,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reads as in a normal run (the commands run too), since nothing is changed.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 notes:
   - Reads C(/var/lib/dpkg/status) directly, which is what C(dpkg-query) reads; on a host without dpkg every
     package is V(null).
