@@ -73,7 +73,8 @@ def _name(lookup, number):
 
 
 def read_file(entry):
-    """What a path is: exists, kind, mode, uid, gid, owner, group, size, and its text when `content` is asked for."""
+    """What a path is: exists, kind, mode, uid, gid, owner, group, size, writable, a link's target, and its text
+    when `content` is asked for."""
     path = entry["path"]
     try:
         st = os.lstat(path)
@@ -84,6 +85,8 @@ def read_file(entry):
     info = dict(exists=True, kind=kind, mode="%04o" % stat.S_IMODE(st.st_mode), uid=st.st_uid,
                 gid=st.st_gid, owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid),
                 size=st.st_size, writable=os.access(path, os.W_OK))
+    if kind == "link":
+        info["target"] = os.readlink(path)
     if entry.get("content") and kind == "file":
         with open(path, "rb") as handle:
             info["content"] = handle.read().decode("utf-8", "replace")

@@ -135,7 +135,8 @@ files:
   description:
     - Each enabled path by name, with C(exists) and, when it exists, C(kind) (V(file), V(directory), V(link),
       V(other)), C(mode) (octal string), C(uid), C(gid), C(owner) and C(group) (names, V(null) when unknown), C(size),
-      C(writable) (by the user the module runs as), and C(content) when asked for a regular file.
+      C(writable) (by the user the module runs as), C(target) for a link, and C(content) when asked for a
+      regular file.
   returned: always
   type: dict
   sample: {"login_defs": {"exists": true, "kind": "file", "mode": "0644", "uid": 0, "gid": 0,

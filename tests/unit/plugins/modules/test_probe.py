@@ -68,6 +68,7 @@ def test_files(capsys, tmp_path):
     assert files["plain"]["writable"] is os.access(str(conf), os.W_OK)
     assert files["dir"]["kind"] == "directory" and "content" not in files["dir"]
     assert files["link"]["kind"] == "link" and "content" not in files["link"]
+    assert files["link"]["target"] == str(conf) and "target" not in files["defs"]
     assert files["none"] == dict(exists=False)
     assert "off" not in files
 
