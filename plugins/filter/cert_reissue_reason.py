@@ -9,15 +9,16 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 name: cert_reissue_reason
-short_description: Why a host's certificate from our own CA must be issued again (empty when it still fits)
+short_description: Why a certificate from our own CA must be signed again (empty when it still fits)
 version_added: 0.3.0
 description:
-  - Takes a host's current certificate (PEM text, or empty when there is none), the public half of the
-    host's private key (PEM, such as C(openssl pkey -pubout) prints it) and the CA's certificate, and says why
-    the certificate must be signed again, or returns an empty string when it still fits.
-  - It fits when it carries the host key's public key, names O(common_name) and exactly O(dns_names), allows
-    client authentication (O(client_auth)), was signed by the CA and has at least O(min_days) days left. That
-    is what a signing task would check, without a signing request and a module run on the CA's host.
+  - Takes a certificate (PEM text, or empty when there is none), the public half of its private key (PEM, such
+    as C(openssl pkey -pubout) prints it) and the certificate of the CA that signs it, and says why the
+    certificate must be signed again, or returns an empty string when it still fits.
+  - It fits when it carries the key's public key, names O(common_name) and exactly O(subject_alt_name), allows
+    each of O(extended_key_usage), is a CA certificate exactly when O(is_ca), was signed by the CA and has at
+    least O(min_days) days left. That is what a signing task would check, without a signing request and a module
+    run on the CA's host. For a CA that signs itself, give its own certificate as O(ca).
   - Needs the C(cryptography) library on the controller (ansible-core depends on it).
 author:
   - seed.fleet maintainers
@@ -27,7 +28,7 @@ options:
     type: str
     required: true
   public_key:
-    description: The public half of the host's private key, PEM; empty when there is no key.
+    description: The public half of the certificate's private key, PEM; empty when there is no key.
     type: str
     required: true
   ca:
@@ -38,15 +39,21 @@ options:
     description: The subject's common name the certificate must carry.
     type: str
     required: true
-  dns_names:
-    description: The DNS names of its subject alternative name, all of them.
+  subject_alt_name:
+    description: All of its subject alternative names, as C(DNS:name) and C(IP:address) strings.
     type: list
     elements: str
-    required: true
-  client_auth:
-    description: Whether the certificate must allow client authentication (extended key usage).
+    default: []
+  extended_key_usage:
+    description: Extended key usages the certificate must allow.
+    type: list
+    elements: str
+    choices: [clientAuth, serverAuth]
+    default: []
+  is_ca:
+    description: Whether it must be a CA certificate (basic constraints).
     type: bool
-    default: true
+    default: false
   min_days:
     description: Sign again when fewer days are left.
     type: int
@@ -62,7 +69,7 @@ EXAMPLES = r"""
     ownca_privatekey_path: /etc/ca/ca.key
   when: >-
     current_cert | seed.fleet.cert_reissue_reason(public_key, ca_cert, common_name=inventory_hostname,
-    dns_names=[inventory_hostname]) | length > 0
+    subject_alt_name=['DNS:' ~ inventory_hostname], extended_key_usage=['clientAuth']) | length > 0
 """
 
 RETURN = r"""
@@ -72,6 +79,7 @@ _value:
 """
 
 import datetime
+import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes
@@ -79,15 +87,26 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.seed.fleet.plugins.module_utils import _certificate
 
 
-def cert_reissue_reason(cert, public_key, ca, common_name, dns_names, client_auth=True, min_days=30):
+def cert_reissue_reason(cert, public_key, ca, common_name, subject_alt_name=None, extended_key_usage=None,
+                        is_ca=False, min_days=30):
     if not _certificate.HAS_CRYPTOGRAPHY:
         raise AnsibleFilterError("cert_reissue_reason needs the cryptography library on the controller")
-    if not isinstance(dns_names, list):
-        raise AnsibleFilterError("cert_reissue_reason: dns_names must be a list")
+    sans = list(subject_alt_name or [])
+    usages = list(extended_key_usage or [])
+    if not all(isinstance(n, str) and n.split(":", 1)[0] in ("DNS", "IP") and ":" in n for n in sans):
+        raise AnsibleFilterError("cert_reissue_reason: subject_alt_name takes DNS:name and IP:address strings, got %r"
+                                 % (sans,))
+    if not all(u in _certificate.USAGES for u in usages):
+        raise AnsibleFilterError("cert_reissue_reason: extended_key_usage takes %s, got %r"
+                                 % (", ".join(sorted(_certificate.USAGES)), usages))
+    try:
+        # as the certificate carries an address (an IPv6 address has more than one spelling)
+        sans = [("IP:%s" % ipaddress.ip_address(n[3:])) if n.startswith("IP:") else n for n in sans]
+    except ValueError as exc:
+        raise AnsibleFilterError("cert_reissue_reason: %s" % exc)
     now = datetime.datetime.now(datetime.timezone.utc)
     reason = _certificate.reissue_reason(to_bytes(cert or ""), to_bytes(public_key or ""), to_bytes(ca or ""),
-                                         str(common_name), [str(n) for n in dns_names], bool(client_auth),
-                                         now, int(min_days))
+                                         str(common_name), sans, usages, bool(is_ca), now, int(min_days))
     return reason or ""
 
 

@@ -66,12 +66,35 @@ def judge(cert_pem, key_pem, now, min_days=0):
     return facts, None
 
 
-def reissue_reason(cert_pem, public_key_pem, ca_pem, common_name, dns_names, client_auth, now, min_days=0):
-    """Why a certificate the CA issued to a host must be issued again, or None when it still fits.
+USAGES = {"clientAuth": "CLIENT_AUTH", "serverAuth": "SERVER_AUTH"}
 
-    It fits when it is PEM, carries the host key's public key (``public_key_pem``, from the host),
-    names ``common_name`` and exactly ``dns_names``, allows client authentication when ``client_auth``,
-    was signed by the CA (``ca_pem``) and has at least ``min_days`` days left.
+
+def _san_strings(cert):
+    """The certificate's subject alternative names as "DNS:name" and "IP:address" strings."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return (["DNS:%s" % n for n in san.get_values_for_type(x509.DNSName)]
+            + ["IP:%s" % a for a in san.get_values_for_type(x509.IPAddress)])
+
+
+def _is_ca(cert):
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def reissue_reason(cert_pem, public_key_pem, ca_pem, common_name, subject_alt_name, extended_key_usage, is_ca,
+                   now, min_days=0):
+    """Why a certificate our own CA issued (or a CA certificate signed by itself) must be issued again, or
+    None when it still fits.
+
+    It fits when it is PEM, carries the key's public key (``public_key_pem``, read on the host), names
+    ``common_name`` and exactly the ``subject_alt_name`` strings ("DNS:name", "IP:address"), allows each
+    of ``extended_key_usage`` (clientAuth, serverAuth), is a CA certificate exactly when ``is_ca``, was
+    signed by ``ca_pem`` (the certificate itself for a CA that signs itself) and has ``min_days`` days left.
     """
     if not cert_pem:
         return "there is no certificate yet"
@@ -84,27 +107,26 @@ def reissue_reason(cert_pem, public_key_pem, ca_pem, common_name, dns_names, cli
     except (ValueError, TypeError):
         return "the key's public half could not be read (no key yet?)"
     if _public_der(public_key) != _public_der(cert.public_key()):
-        return "the certificate is not for the host's key"
+        return "the certificate is not for the key"
     names = [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
     if names != [common_name]:
         return "the certificate names %s, not %s" % (names, common_name)
+    san = _san_strings(cert)
+    if sorted(san) != sorted(subject_alt_name):
+        return "the certificate's alternative names are %s, not %s" % (sorted(san), sorted(subject_alt_name))
     try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+        usages = list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
-        san = []
-    if sorted(san) != sorted(dns_names):
-        return "the certificate's DNS names are %s, not %s" % (sorted(san), sorted(dns_names))
-    if client_auth:
-        try:
-            usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            usages = []
-        if x509.ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
-            return "the certificate does not allow client authentication"
+        usages = []
+    for usage in extended_key_usage:
+        if getattr(x509.ExtendedKeyUsageOID, USAGES[usage]) not in usages:
+            return "the certificate does not allow %s" % usage
+    if _is_ca(cert) != bool(is_ca):
+        return "the certificate %s a CA certificate" % ("is not" if is_ca else "is")
     try:
         ca = x509.load_pem_x509_certificate(ca_pem)
         cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, Exception) as exc:  # InvalidSignature is not a ValueError
+    except Exception as exc:  # pylint: disable=broad-except - InvalidSignature, ValueError, TypeError alike
         return "the certificate was not issued by the CA (%s)" % type(exc).__name__
     days_left = int((_utc(cert, "not_valid_after") - now).total_seconds() // 86400)
     if now < _utc(cert, "not_valid_before") or days_left < min_days:
