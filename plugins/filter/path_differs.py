@@ -69,8 +69,8 @@ def path_differs(found, kind, owner, group, mode):
         raise AnsibleFilterError("path_differs: mode must be an octal string such as '0640', got %r" % (mode,))
     if not found["exists"]:
         return True
-    return (found.get("kind"), found.get("owner"), found.get("group"), found.get("mode")) != (kind, owner, group,
-                                                                                             "%04o" % int(mode, 8))
+    wanted = (kind, owner, group, "%04o" % int(mode, 8))
+    return (found.get("kind"), found.get("owner"), found.get("group"), found.get("mode")) != wanted
 
 
 class FilterModule(object):

@@ -126,7 +126,8 @@ def reissue_reason(cert_pem, public_key_pem, ca_pem, common_name, subject_alt_na
     try:
         ca = x509.load_pem_x509_certificate(ca_pem)
         cert.verify_directly_issued_by(ca)
-    except Exception as exc:  # pylint: disable=broad-except - InvalidSignature, ValueError, TypeError alike
+    # InvalidSignature, ValueError and TypeError alike mean: not this CA's
+    except Exception as exc:  # pylint: disable=broad-except
         return "the certificate was not issued by the CA (%s)" % type(exc).__name__
     days_left = int((_utc(cert, "not_valid_after") - now).total_seconds() // 86400)
     if now < _utc(cert, "not_valid_before") or days_left < min_days:
