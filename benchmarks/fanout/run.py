@@ -370,6 +370,27 @@ def plot(save: str | None, drawable: bool) -> None:
             shutil.copy(WORK / "fanout.png", HERE / "results" / f"{save}.png")
 
 
+# What each systemd host (with Docker inside) takes of the machine's inotify instances (a per-user
+# limit, and every container runs as root), rounded up from a failed run: with Debian's default
+# fs.inotify.max_user_instances of 128, the systemd of the 21st of 26 hosts did not boot.
+INOTIFY_INSTANCES_PER_HOST = 8
+
+
+def kernel_limits_short(hosts: int) -> list[str]:
+    """The per-user kernel limits too small for this many systemd hosts, each with the command that raises it."""
+    wanted = {"fs/inotify/max_user_instances": hosts * INOTIFY_INSTANCES_PER_HOST}
+    short = []
+    for key, need in wanted.items():
+        try:
+            have = int(Path("/proc/sys", key).read_text())
+        except (OSError, ValueError):
+            continue
+        if have < need:
+            name = key.replace("/", ".")
+            short.append(f"{name} is {have}, {hosts} hosts need about {need} (sysctl -w {name}={max(need, 1024)})")
+    return short
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,4,12,24", help="app hosts per fleet, comma-separated (each fleet also has lb1, mon1)")
@@ -384,6 +405,9 @@ def main() -> int:
     if not sizes or sizes[0] < 1 or sizes[-1] > MAX_HOSTS or not 1 <= opts.forks <= 64:
         parser.error(f"sizes must be 1..{MAX_HOSTS} app hosts, forks 1..64")
     suite = os.environ.get("SEED_FLEET_SUITE") or "bookworm"
+    limits = kernel_limits_short(sizes[-1] + 2)
+    if limits:
+        raise SystemExit("fanout: " + "; ".join(limits))
     if not docker("image", "ls", "-q", f"seed-fleet/node:{suite}").strip() or not ARCHIVE.exists():
         raise SystemExit(f"fanout: seed-fleet/node:{suite} or {ARCHIVE} missing: make images SUITES={suite}")
     WORK.mkdir(parents=True, exist_ok=True)
