@@ -10,7 +10,10 @@ in the lab: lb1, mon1, app1..N), then run
   site-warm    playbooks/site.yml again: must change nothing (exit 1 otherwise)
   deploy       playbooks/deploy.yml -e blue_green_version=v2, batched (--deploy-serial)
 
-and remove the fleet (always, also on failure or SIGTERM). Per run it records the wall
+and remove the fleet (always, also on failure or SIGTERM). With --connection ssh, the fleet is
+first handed over as a provider does (lab/ssh.yml: sshd with each host's own keys, the admin
+with the benchmark's key and sudo; not timed in the runs) and every run goes over SSH to the
+containers' addresses on fanout-net as that admin, become through sudo, host keys checked. Per run it records the wall
 time, tasks and module runs per host (callback/fanout_stats.py), controller CPU (getrusage
 of the waited-for children: ansible-playbook, its workers, their `docker exec` clients),
 target CPU (cgroup accounting of each container, cgroup v1 cpuacct.usage or v2 cpu.stat;
@@ -24,7 +27,8 @@ Output: JSON on stdout and in .cache/bench/fanout/result.json, a PNG beside it
 (matplotlib from .cache/tools/bench, see README), each run's ansible output in
 .cache/test-logs/fanout-<suite>-<N>-<run>.log; --save NAME copies JSON and PNG to
 benchmarks/fanout/results/NAME.{json,png}. Traffic: Ansible's own connections to the
-fleet's containers (docker exec) and the fleet's traffic on fanout-net; nothing published.
+fleet's containers (docker exec) and the fleet's traffic on fanout-net (with --connection ssh, SSH from the controller to the
+containers' addresses on that network); nothing published.
 
     .venv/bin/python benchmarks/fanout/run.py --sizes 1,4,12,24
 """
@@ -265,7 +269,7 @@ def top_tasks(stats: dict, n: int = 20) -> list[dict]:
 def one_run(name: str, args: list[str], hosts: list[dict], targets: Targets, suite: str, opts) -> dict:
     apps = [h["name"] for h in hosts if h["kind"] == "dind"]
     names = [h["name"] for h in hosts]
-    tag = f"{suite}-{len(apps)}-{name}"
+    tag = f"{suite}{opts.tag}-{len(apps)}-{name}"
     stats_file = WORK / f"stats-{tag}.json"
     stats_file.unlink(missing_ok=True)
     inner = targets.inner(apps)
@@ -309,11 +313,20 @@ def one_size(result: dict, apps: int, suite: str, opts) -> None:
     write_inventory(hosts, inv)
     say(f"N={apps}: starting {len(hosts)} hosts")
     t0 = time.monotonic()
-    if playbook([str(HERE / "up.yml"), "-e", f"@{fleet_file}"], LOGS / f"fanout-{suite}-{apps}-up.log", opts.timeout) != 0:
-        raise Failed(f"fleet N={apps} did not start; log: {LOGS / f'fanout-{suite}-{apps}-up.log'}")
+    log = LOGS / f"fanout-{suite}{opts.tag}-{apps}-up.log"
+    if playbook([str(HERE / "up.yml"), "-e", f"@{fleet_file}"], log, opts.timeout) != 0:
+        raise Failed(f"fleet N={apps} did not start; log: {log}")
     result.update({"apps": apps, "hosts": len(hosts), "up_s": round(time.monotonic() - t0, 1), "runs": {}})
+    inventory = ["-i", str(inv)]
+    if opts.connection == "ssh":
+        t0, log = time.monotonic(), LOGS / f"fanout-{suite}{opts.tag}-{apps}-handover.log"
+        if playbook([*inventory, "lab/ssh.yml", "-e", f"lab_ssh_dir={WORK / 'ssh'}", "-e", f"lab_ssh_network={NETWORK}"],
+                    log, opts.timeout) != 0:
+            raise Failed(f"fleet N={apps} was not handed over for SSH; log: {log}")
+        result["handover_s"] = round(time.monotonic() - t0, 1)
+        inventory += ["-i", str(WORK / "ssh" / "inventory")]
     targets = Targets([h["name"] for h in hosts])
-    inventory = ["-i", str(inv), "-f", str(opts.forks)]
+    inventory += ["-f", str(opts.forks)]
     for name in RUNS:
         if name == "deploy":
             args = [*inventory, "playbooks/deploy.yml", "-e", "blue_green_version=v2",
@@ -324,11 +337,11 @@ def one_size(result: dict, apps: int, suite: str, opts) -> None:
         say(f"N={apps} {name}: {result['runs'][name]['wall_s']} s, changed={result['runs'][name]['changed']}")
 
 
-def down(apps: int, suite: str) -> None:
+def down(apps: int, suite: str, tag: str) -> None:
     fleet_file = WORK / "fleet.yml"
     if fleet_file.exists():
         playbook([str(HERE / "up.yml"), "-e", f"@{fleet_file}", "-e", "fanout_state=absent"],
-                 LOGS / f"fanout-{suite}-{apps}-down.log", 600)
+                 LOGS / f"fanout-{suite}{tag}-{apps}-down.log", 600)
     sweep()
 
 
@@ -398,6 +411,8 @@ def main() -> int:
     parser.add_argument("--deploy-serial", default="25%", help="blue_green_serial of the deploy run (default 25%%)")
     parser.add_argument("--idle-seconds", type=int, default=10, help="idle CPU sample of the fleet before each run")
     parser.add_argument("--timeout", type=int, default=3600, help="bound of each ansible-playbook run, seconds")
+    parser.add_argument("--connection", choices=("docker", "ssh"), default="docker",
+                        help="docker (default) or ssh: the fleet handed over first (lab/ssh.yml), every run over SSH with sudo")
     parser.add_argument("--note", default="", help="recorded in the JSON (e.g. what else ran on the machine)")
     parser.add_argument("--save", metavar="NAME", help="also write benchmarks/fanout/results/NAME.json and .png")
     opts = parser.parse_args()
@@ -405,6 +420,9 @@ def main() -> int:
     if not sizes or sizes[0] < 1 or sizes[-1] > MAX_HOSTS or not 1 <= opts.forks <= 64:
         parser.error(f"sizes must be 1..{MAX_HOSTS} app hosts, forks 1..64")
     suite = os.environ.get("SEED_FLEET_SUITE") or "bookworm"
+    opts.tag = "" if opts.connection == "docker" else f"-{opts.connection}"  # in the log names
+    if opts.connection == "ssh":  # as lab/lab.sh: the overlay's known_hosts is checked (ansible.cfg turns it off)
+        os.environ["ANSIBLE_HOST_KEY_CHECKING"] = "True"
     limits = kernel_limits_short(sizes[-1] + 2)
     if limits:
         raise SystemExit("fanout: " + "; ".join(limits))
@@ -423,7 +441,9 @@ def main() -> int:
         "benchmark": "fanout", "suite": suite, "note": opts.note,
         "command": shlex.join(([f"SEED_FLEET_SUITE={suite}"] if suite != "bookworm" else [])
                               + [".venv/bin/python", "benchmarks/fanout/run.py", *sys.argv[1:]]),
-        "fleet": "lb1 + mon1 (firewall kind) + N app hosts (dind kind), inventories/lab group_vars, docker connection",
+        "fleet": "lb1 + mon1 (firewall kind) + N app hosts (dind kind), inventories/lab group_vars, "
+                 + {"docker": "docker connection", "ssh": "SSH as the admin with sudo (after lab/ssh.yml)"}[opts.connection],
+        "connection": opts.connection,
         "forks": opts.forks, "deploy_serial": opts.deploy_serial,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "cgroup": "v2" if (CGROUP / "cgroup.controllers").exists() else "v1",
@@ -439,7 +459,7 @@ def main() -> int:
                 one_size(entry, apps, suite, opts)
             finally:
                 say(f"N={apps}: removing the fleet")
-                down(apps, suite)
+                down(apps, suite, opts.tag)
             write(result, started, partial=apps != sizes[-1])  # a later failure keeps what ran
     except Failed as exc:
         result["error"] = str(exc)

@@ -3,7 +3,8 @@ v1 live (converge) -> deploy v2 -> LB crash (kill -9) keeps v2 -> rollback -> un
 v4 failing after the switch rolled back automatically -> repeated deploy changed=0 ->
 batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fail_percentage)
 -> v6 whose previous color is retired after 2 s -> a rollback that must redeploy v5 -> canaries: c1 takes
-20 % then 50 % and is promoted, c2 (bad) aborted at 20 %, c3 without traffic aborted, bad steps refused.
+20 % then 50 % and is promoted, c2 (bad) aborted at 20 %, c3 without traffic aborted, bad steps refused
+-> the deploy lock: while l1 deploys, a second deploy and a rollback stop at once; a stale lock is taken over.
 
 The tests run in file order and build on each other (one deploy history).
 Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
@@ -51,7 +52,7 @@ while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
 """
 
 
-def playbook(name, *extra):
+def playbook_command(name, *extra):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = str(PROJECT / ".cache" / "collections")
     env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
@@ -59,6 +60,11 @@ def playbook(name, *extra):
     env.setdefault("ANSIBLE_PIPELINING", "True")
     cmd = [str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i", str(Path(INVENTORY).parent),
            str(PROJECT / "playbooks" / name)] + list(extra)
+    return cmd, env
+
+
+def playbook(name, *extra):
+    cmd, env = playbook_command(name, *extra)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -518,3 +524,59 @@ def test_bad_canary_steps_are_refused_before_anything_changes(steps, message):
     assert rc != 0 and message in out, out[-3000:]
     assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
     assert state() == before
+
+
+# --- the deploy lock (issue 17 item 5): one deploy or rollback of an app at a time ---------------------
+
+LOCK = "/var/lib/seed-fleet/demo/deploy.lock"
+
+
+def squash(text):
+    """The text without any white space: Ansible folds long messages and warnings (also at hyphens)."""
+    return "".join(text.split())
+
+
+def test_while_a_deploy_runs_a_second_deploy_and_a_rollback_stop_at_its_lock(tmp_path):
+    # Every run above, failed or not, let go of the lock.
+    assert LB.run("test -e %s" % LOCK).rc != 0, LB.run("cat %s" % LOCK).stdout
+    live = state()["live"]
+    cmd, env = playbook_command("deploy.yml", "-e", "blue_green_version=l1", "-e", "blue_green_verify_seconds=45")
+    log = tmp_path / "first.log"
+    with log.open("w") as out:
+        first = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 180
+        while LB.run("test -s %s" % LOCK).rc != 0:
+            assert first.poll() is None and time.time() < deadline, log.read_text()[-3000:]
+            time.sleep(0.3)
+        holder = json.loads(LB.check_output("cat %s" % LOCK))
+        assert holder["action"] == "deploy" and holder["run_id"].startswith("cli-"), holder
+        for name, extra in (("deploy.yml", ("-e", "blue_green_version=l2")), ("rollback.yml", ())):
+            rc, out = playbook(name, *extra)
+            assert rc != 0, out[-3000:]
+            assert squash("another deploy or rollback of demo holds its lock") in squash(out), out[-3000:]
+            assert squash("held by %s (run %s, deploy) since " % (holder["owner"], holder["run_id"])) in squash(out), \
+                out[-3000:]
+            # stopped before the state was read: nothing of it ran, nothing changed
+            assert "Read the deploy state on the load balancers" not in out, out[-3000:]
+            assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+            assert json.loads(LB.check_output("cat %s" % LOCK)) == holder  # the holder's lock stays
+        assert first.wait(timeout=600) == 0, log.read_text()[-3000:]
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert_all("l1", "green" if live["color"] == "blue" else "blue")
+    assert state()["history"][-1]["version"] == "l1"
+    assert LB.run("test -e %s" % LOCK).rc != 0
+
+
+def test_a_stale_lock_is_taken_over_with_a_warning():
+    stale = {"owner": "ghost@gone", "run_id": "cli-ghost", "action": "deploy", "started": time.time() - 7200}
+    LB.run("install -m 600 /dev/null %s && echo '%s' > %s" % (LOCK, json.dumps(stale), LOCK))
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=l1")  # l1 is live: nothing else to do
+    assert rc == 0, out[-3000:]
+    assert squash("took over the stale deploy lock %s of ghost@gone (run cli-ghost, deploy)" % LOCK) in squash(out), \
+        out[-3000:]
+    assert LB.run("test -e %s" % LOCK).rc != 0
+    assert state()["live"]["version"] == "l1"
+
