@@ -191,7 +191,7 @@ class HttpProbe:
     def __init__(self, url, method="GET", status_codes=None, body_regex=None, headers=None,
                  expect_headers=None, timeout=5.0, successes=1, deadline=60.0, interval=1.0,
                  validate_certs=True, allow_unsafe_methods=False, secret_headers=None,
-                 url_username=None, url_password=None, clock=None, sleep=None, opener=None):
+                 url_username=None, url_password=None, max_latency=None, clock=None, sleep=None, opener=None):
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
         self._open = opener or open_url
@@ -217,6 +217,8 @@ class HttpProbe:
         self.deadline = _number("deadline", deadline, float, 0, False, MAX_SECONDS)
         self.interval = _number("interval", interval, float, 0, True, MAX_SECONDS)
         self.successes = _number("successes", successes, int, 1, True, MAX_SUCCESSES)
+        # A response slower than this fails like a wrong status (None or 0: any time within timeout).
+        self.max_latency = _number("max_latency", max_latency, float, 0, False, MAX_SECONDS) if max_latency else None
         self.validate_certs = bool(validate_certs)
 
         if status_codes is None:
@@ -351,6 +353,9 @@ class HttpProbe:
                 shown = REDACTED if name.lower() in self.secret_names else value
                 return False, status, self.redact("header %s=%r does not match %r" % (name, shown, pattern.pattern)), \
                     latency, False
+        if self.max_latency is not None and latency > self.max_latency * 1000.0:
+            return False, status, "answered in %.0f ms, over max_latency %.0f ms" % (latency, self.max_latency * 1000.0), \
+                latency, False
         return True, status, None, latency, False
 
     @staticmethod

@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Sends HTTP(S) requests to O(url) until O(successes) consecutive responses pass every
     expectation (status in O(status_codes), body matching O(body_regex), headers matching
-    O(expect_headers)), or fails when O(deadline) seconds have passed.
+    O(expect_headers), answered within O(max_latency)), or fails when O(deadline) seconds have passed.
   - Returns how many attempts it took, latency statistics and the last failure reason.
   - Only C(http://) and C(https://) URLs; only C(GET) and C(HEAD) unless O(allow_unsafe_methods=true).
   - O(deadline) bounds the whole call, always; a server that trickles its answer one byte at a time
@@ -105,6 +105,13 @@ options:
     description: Verify TLS certificates for C(https://) URLs.
     type: bool
     default: true
+  max_latency:
+    description:
+      - Seconds a passing response may take at most (from the request to the end of the body read); a slower one
+        fails the attempt like a wrong status, with the time it took as the reason.
+      - V(0) or unset - no limit but O(timeout).
+    type: float
+    version_added: 0.4.0
 attributes:
   check_mode:
     support: partial
@@ -116,7 +123,7 @@ attributes:
     support: none
     description: Nothing changes, so there is no diff.
 notes:
-  - Fails with a message naming the URL and the reason (status, body, header, timeout or connection error).
+  - Fails with a message naming the URL and the reason (status, body, header, latency, timeout or connection error).
   - When the last attempt is cut short by O(deadline) after an earlier failure, RV(last_failure) and
     RV(status) report that earlier failure, the last real one.
 seealso:
@@ -249,6 +256,7 @@ def main():
             deadline=dict(type="float", default=60),
             interval=dict(type="float", default=1),
             validate_certs=dict(type="bool", default=True),
+            max_latency=dict(type="float"),
         ),
         required_by=dict(url_password="url_username"),
         supports_check_mode=True,

@@ -580,3 +580,55 @@ def test_a_stale_lock_is_taken_over_with_a_warning():
     assert LB.run("test -e %s" % LOCK).rc != 0
     assert state()["live"]["version"] == "l1"
 
+
+
+# --- a stronger gate and hooks (issue 17 item 6) -----------------------------------------------------
+
+@pytest.mark.parametrize("version, extra, reason", [
+    # a 200 from the wrong build: /version answers, but not with the version deployed
+    ("g1", ["-e", "blue_green_health_path=/version", "-e", json.dumps({
+        "blue_green_health_body_regex": '"version": "g1"', "blue_green_env": {"APP_VERSION": "g0"}})],
+     "body does not match"),
+    # a 200 that takes 400 ms where 200 ms is the limit
+    ("g2", ["-e", "blue_green_health_path=/slow?ms=400", "-e", "blue_green_health_max_latency=0.2"],
+     "over max_latency 200 ms"),
+])
+def test_the_gate_blocks_an_answer_that_is_200_but_wrong_or_slow(version, extra, reason):
+    before = state()["live"]
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=" + version, "-e", "blue_green_health_deadline=8", *extra)
+    assert rc != 0 and squash(reason) in squash(out), out[-3000:]
+    assert state()["live"] == before and state()["history"][-1]["result"] == "blocked"
+    assert_all(before["version"], before["color"])
+
+
+def test_a_failing_pre_switch_hook_stops_before_traffic_moves():
+    before = state()["live"]
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=h1", "-e", json.dumps({
+        "blue_green_pre_switch_command": ["sh", "-c", "echo database unreachable >&2; exit 3"]}))
+    assert rc != 0, out[-3000:]
+    assert squash("pre-switch hook failed on blue_green-app1, traffic not moved") in squash(out), out[-3000:]
+    assert "database unreachable" in out
+    assert state()["live"] == before and state()["history"][-1]["result"] == "blocked"
+    assert_all(before["version"], before["color"])
+
+
+def test_a_failing_post_switch_smoke_command_rolls_back():
+    before = state()["live"]
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=h2", "-e", "blue_green_verify_seconds=3", "-e", json.dumps({
+        "blue_green_post_switch_command": ["sh", "-c", 'test "$SEED_FLEET_VERSION" = h1']}))
+    assert rc != 0, out[-3000:]
+    assert squash("post-switch command failed on blue_green-lb") in squash(out), out[-3000:]
+    assert state()["live"] == before and state()["history"][-1]["result"] == "rolled_back"
+    assert_all(before["version"], before["color"])
+
+
+def test_hooks_that_pass_run_once_and_the_deploy_goes_on():
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=h3", "-e", json.dumps({
+        "blue_green_pre_switch_command": ["sh", "-c", "date +%s.%N > /tmp/migrated"],
+        "blue_green_post_switch_command": ["sh", "-c", 'curl -sf http://127.0.0.1/ | grep -q "version=$SEED_FLEET_VERSION "']}))
+    assert rc == 0, out[-3000:]
+    live = state()["live"]
+    assert live["version"] == "h3"
+    # the pre-switch hook ran once: in the new color on the first app host, not on the second
+    assert [app.run("docker exec demo-%s cat /tmp/migrated" % live["color"]).rc for app in APPS] == [0, 1]
+    assert_all("h3", live["color"])

@@ -75,6 +75,23 @@ def test_module_failure_names_url_and_reason(srv, capsys):
     assert out["attempts"] >= 1
 
 
+def test_module_max_latency_fails_a_slow_answer_then_passes_a_fast_one(srv, capsys):
+    """A gate that checks latency (issue 17): a 200 that took too long is a failed attempt with its time."""
+    srv.script.set({"status": 200, "delay": 0.3}, {"status": 200})
+    rc, out = run_module(capsys, {"url": srv.url + "/healthz", "interval": 0.01, "max_latency": 0.15})
+    assert rc == 0 and out["attempts"] == 2
+    assert out["last_failure"].startswith("answered in ") and "over max_latency 150 ms" in out["last_failure"]
+    assert out["latency_ms"]["max"] >= 300
+
+
+def test_module_max_latency_alone_never_passes_slow_answers(srv, capsys):
+    srv.script.set({"status": 200, "delay": 0.2})
+    rc, out = run_module(capsys, {"url": srv.url + "/healthz", "interval": 0.01, "deadline": 1.0, "max_latency": 0.1})
+    assert rc == 1 and "health check failed: answered in " in out["msg"] and "over max_latency 100 ms" in out["msg"]
+    rc, out = run_module(capsys, {"url": srv.url + "/healthz", "max_latency": 0})  # 0: no limit
+    assert rc == 0
+
+
 def test_module_bad_input_sends_nothing(srv, capsys):
     rc, out = run_module(capsys, {"url": srv.url, "body_regex": "(unclosed"})
     assert rc == 1 and out["failed"] is True
@@ -198,6 +215,8 @@ BAD_INPUT = [
     ("deadline-zero", {"url": "{srv}", "deadline": 0}, "deadline"),
     ("deadline-negative", {"url": "{srv}", "deadline": -5}, "deadline"),
     ("deadline-huge", {"url": "{srv}", "deadline": 1e300}, "deadline"),
+    ("max-latency-negative", {"url": "{srv}", "max_latency": -0.5}, "max_latency"),
+    ("max-latency-nan", {"url": "{srv}", "max_latency": "nan"}, "max_latency"),
     ("interval-negative", {"url": "{srv}", "interval": -1}, "interval"),
     ("interval-nan", {"url": "{srv}", "interval": "nan"}, "interval"),
     ("successes-zero", {"url": "{srv}", "successes": 0}, "successes"),
