@@ -502,3 +502,41 @@ def test_journal_has_the_failover_events():
     text = "".join(HOSTS[n].check_output("journalctl -t seed-fleet-vrrp --no-pager -q") for n in LBS)
     assert re.search(r"VRRP INSTANCE demo is now MASTER", text)
     assert re.search(r"VRRP INSTANCE demo is now FAULT", text)
+
+
+def ready_color(name):
+    """The color whose servers take traffic (admin state 0) on one LB."""
+    ready = sorted({server.rsplit("_", 1)[1] for server, admin in colors(name) if admin == "0"})
+    return ready[0] if len(ready) == 1 else ready
+
+
+def test_a_switch_that_fails_on_one_lb_goes_back_on_both():
+    """Issue 17 item 3: lb2's runtime socket goes away while the deploy's pre-switch hook runs, just
+    before the switch. lb1 must not stay on the new color alone: every LB goes back, and the run
+    names lb2."""
+    both_up()
+    version, color = live("lb_ha-lb1")
+    new = "blue" if color == "green" else "green"
+    assert [ready_color(n) for n in LBS] == [color, color]
+    app = testinfra.get_host("docker://lb_ha-app1")
+    marker = "/tmp/pre-switch-hook-started"
+    deploy = playbook("deploy.yml", "-e", "blue_green_version=v9", "-e", json.dumps({
+        "blue_green_pre_switch_command": ["sh", "-c", "touch %s && sleep 6" % marker]}))
+    try:
+        started = wait_for(lambda: app.run("docker exec demo-%s test -e %s" % (new, marker)).rc == 0, 300, 0.2)
+        assert started, deploy.communicate(timeout=600)[0][-4000:]
+        HOSTS["lb_ha-lb2"].check_output("mv /run/haproxy/admin.sock /run/haproxy/admin.sock.away")
+        out = deploy.communicate(timeout=600)[0]
+    finally:
+        if deploy.poll() is None:
+            deploy.kill()
+        HOSTS["lb_ha-lb2"].run("test -e /run/haproxy/admin.sock || mv /run/haproxy/admin.sock.away /run/haproxy/admin.sock")
+    squashed = "".join(out.split())
+    assert deploy.returncode != 0, out[-4000:]
+    assert "".join(("the switch to %s failed on lb_ha-lb2" % new).split()) in squashed, out[-4000:]
+    # lb1 switched and went back; lb2 never moved (its revert could not reach the socket, and says so)
+    assert [ready_color(n) for n in LBS] == [color, color], [colors(n) for n in LBS]
+    assert "REVERTINGTHELOADBALANCERFAILEDonlb_ha-lb2" in squashed, out[-4000:]
+    assert live("lb_ha-lb1") == (version, color)
+    summary = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait().summary()
+    assert summary["failed"] == 0 and all("version=%s" % version in b for b in summary["bodies"]), summary
