@@ -230,21 +230,35 @@ class RuntimeClient:
         """Send one command, return HAProxy's whole reply as text."""
         if "\n" in command or "\r" in command or ";" in command:
             raise PlanError("refusing to send a command with a newline or ';': %r" % command)
+        return self.execute_raw(command.encode("utf-8"))
+
+    def execute_payload(self, command, payload):
+        """Send one command with a multi-line payload (HAProxy's ``<command> <<`` form: the payload's
+        lines follow, an empty line ends them); return the reply as text."""
+        lines = payload.replace("\r\n", "\n").strip("\n").split("\n")
+        if any(not line.strip() or "\r" in line for line in lines):
+            raise PlanError("refusing to send a payload with an empty line or CR (an empty line ends it)")
+        if "\n" in command or "\r" in command or ";" in command:
+            raise PlanError("refusing to send a command with a newline or ';': %r" % command)
+        return self.execute_raw(("%s <<\n%s\n" % (command, "\n".join(lines))).encode("utf-8"))
+
+    def execute_raw(self, data):
+        """Send bytes as they are (one command, already framed) and return the reply as text."""
         try:
             sock = self._connect()
         except (OSError, socket.error) as exc:
             raise RuntimeAPIError(self._describe_oserror(exc))
         chunks = []
         try:
-            sock.sendall(command.encode("utf-8") + b"\n")
+            sock.sendall(data + b"\n")
             deadline = time.monotonic() + self.timeout
             while True:
                 if time.monotonic() > deadline:
                     raise socket.timeout()
-                data = sock.recv(65536)
-                if not data:
+                chunk = sock.recv(65536)
+                if not chunk:
                     break
-                chunks.append(data)
+                chunks.append(chunk)
         except (OSError, socket.error) as exc:
             raise RuntimeAPIError(self._describe_oserror(exc))
         finally:

@@ -1,6 +1,9 @@
 """What an operator checks on the load balancer after seed.fleet.load_balancer and a blue->green switch."""
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -86,6 +89,13 @@ def test_tls_frontend(host):
     out = colors(host, 10, url="https://demo.example/",
                  extra="-k --resolve demo.example:443:127.0.0.1")
     assert set(out) == {"green"}
+
+
+def test_hsts_on_https_answers_only(host):
+    https = host.check_output("curl -sk -o /dev/null -D - --resolve demo.example:443:127.0.0.1 https://demo.example/")
+    assert re.search(r"^strict-transport-security: max-age=31536000\s*$", https, re.M | re.I), https
+    plain = host.check_output("curl -s -o /dev/null -D - -H 'Host: demo.example' http://127.0.0.1/")
+    assert "strict-transport-security" not in plain.lower(), plain
 
 
 def test_state_file_written_by_the_switch(host):
@@ -323,3 +333,75 @@ def test_preview_state_survives_reload(host):
         time.sleep(0.2)
     assert set(colors(host, 10, url=PREVIEW)) == {"green"}
     assert set(colors(host, 10, url="http://127.0.0.1/api/x")) == {"blue"}
+
+
+# --- certificate rotation without a reload (issue 17 item 2) ------------------------------------------
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+# A bounded loop of TLS handshakes inside the LB to 127.0.0.1:443 (SNI demo.example), one request
+# each, for at most argv[1] s or until <file>.stop exists: "status sha1-of-the-certificate" lines.
+HANDSHAKES = r"""
+import hashlib, os, socket, ssl, sys, time
+end = time.time() + float(sys.argv[1])
+out = open(sys.argv[2], "w")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
+    try:
+        with socket.create_connection(("127.0.0.1", 443), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="demo.example") as tls:
+                fp = hashlib.sha1(tls.getpeercert(binary_form=True)).hexdigest().upper()
+                tls.sendall(b"GET / HTTP/1.1\r\nHost: demo.example\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = tls.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+        out.write("%s %s\n" % (data.split(b" ", 2)[1].decode() if data else "EMPTY", fp))
+    except Exception as exc:
+        out.write("ERR:%s -\n" % type(exc).__name__)
+    out.flush()
+    time.sleep(0.01)
+"""
+
+
+def fingerprint(host, path):
+    out = host.check_output("openssl x509 -in %s -noout -fingerprint -sha1", path)
+    return out.split("=", 1)[1].replace(":", "").strip().upper()
+
+
+def test_certificate_rotation_under_load_needs_no_reload(host):
+    """A new certificate for demo.example goes in through the role (the runtime API), under a loop of
+    handshakes: none fails, the new one is served at once, and the same worker serves it."""
+    worker = answering_pid(host)
+    old = fingerprint(host, "/root/demo.crt")
+    host.run_test("openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=demo.example "
+                  "-keyout /root/demo.key.new -out /root/demo.crt.new 2>/dev/null "
+                  "&& mv /root/demo.key.new /root/demo.key && mv /root/demo.crt.new /root/demo.crt")
+    new = fingerprint(host, "/root/demo.crt")
+    log = "/tmp/handshakes.txt"
+    host.run_test("rm -f %s %s.stop", log, log)
+    subprocess.run(["docker", "exec", "-d", "load_balancer-lb1", "python3", "-c", HANDSHAKES, "240", log], check=True)
+    time.sleep(1)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".cache" / "collections"),
+               ANSIBLE_ROLES_PATH=str(PROJECT / "roles"), ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run([str(PROJECT / ".venv" / "bin" / "ansible-playbook"), "-i",
+                           str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent),
+                           str(PROJECT / "molecule" / "load_balancer" / "converge.yml")],
+                          env=env, capture_output=True, text=True, timeout=900, check=False)
+    time.sleep(1)
+    host.run_test("touch %s.stop", log)
+    time.sleep(0.5)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "RUNNING HANDLER [seed.fleet.load_balancer : Reload haproxy]" not in out, out[-3000:]
+    rows = [line.split() for line in host.check_output("cat %s", log).splitlines()]
+    print("certificate rotation: %d handshakes, %d failed" % (len(rows), sum(r[0] != "200" for r in rows)))
+    assert len(rows) > 20 and all(r[0] == "200" for r in rows), [r for r in rows if r[0] != "200"][:5]
+    assert rows[0][1] == old and rows[-1][1] == new, (old, new, rows[0], rows[-1])
+    assert {r[1] for r in rows} == {old, new}
+    assert answering_pid(host) == worker  # no reload: the worker that served the old certificate serves the new one
+    assert fingerprint(host, "/etc/haproxy/certs/demo.pem") == new  # the file follows, for the next start
+
