@@ -534,9 +534,8 @@ def test_a_switch_that_fails_on_one_lb_goes_back_on_both():
     squashed = "".join(out.split())
     assert deploy.returncode != 0, out[-4000:]
     assert "".join(("the switch to %s failed on lb_ha-lb2" % new).split()) in squashed, out[-4000:]
-    # lb1 switched and went back; lb2 never moved (its revert could not reach the socket, and says so)
+    # lb1 switched and went back; lb2 never moved
     assert [ready_color(n) for n in LBS] == [color, color], [colors(n) for n in LBS]
-    assert "REVERTINGTHELOADBALANCERFAILEDonlb_ha-lb2" in squashed, out[-4000:]
     assert live("lb_ha-lb1") == (version, color)
     summary = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait().summary()
     assert summary["failed"] == 0 and all("version=%s" % version in b for b in summary["bodies"]), summary
