@@ -473,6 +473,8 @@ def test_canary_good_release_takes_its_share_step_by_step():
     assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
     last = state()["history"][-1]
     assert (last["version"], last["result"], last["strategy"]) == ("c1", "success", "canary")
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_demo.prom")
+    assert 'seed_fleet_deploy_last_result{app="demo",action="deploy",result="success",strategy="canary"} 1' in prom, prom
 
 
 def test_canary_bad_release_aborts_at_the_first_step():
