@@ -583,8 +583,8 @@ def test_a_stale_lock_is_taken_over_with_a_warning():
     assert state()["live"]["version"] == "l1"
 
 
-
 # --- a stronger gate and hooks (issue 17 item 6) -----------------------------------------------------
+
 
 @pytest.mark.parametrize("version, extra, reason", [
     # a 200 from the wrong build: /version answers, but not with the version deployed

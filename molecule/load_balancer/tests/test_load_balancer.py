@@ -404,4 +404,3 @@ def test_certificate_rotation_under_load_needs_no_reload(host):
     assert {r[1] for r in rows} == {old, new}
     assert answering_pid(host) == worker  # no reload: the worker that served the old certificate serves the new one
     assert fingerprint(host, "/etc/haproxy/certs/demo.pem") == new  # the file follows, for the next start
-

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.seed.fleet.plugins.filter.blue_green_failures import (NO_RESULT, FilterModule,
-                                                                                 blue_green_failures, stat_rows)
+from ansible_collections.seed.fleet.plugins.filter.blue_green_failures import (
+    NO_RESULT, FilterModule, blue_green_failures, stat_rows)
 
 STAT = """# pxname,svname,qcur,status,weight
 be_demo,FRONTEND,0,OPEN,
