@@ -128,9 +128,7 @@ def main():
     try:
         client = RuntimeClient(p["socket"], p["timeout"])
         result = _haproxy_cert.sync(client, p["path"], p["content"], mode=mode, check_mode=module.check_mode)
-    except (PlanError, _haproxy_cert.CertError) as exc:
-        module.fail_json(msg="%s: %s" % (p["path"], exc))
-    except (RuntimeAPIError, OSError) as exc:
+    except (PlanError, _haproxy_cert.CertError, RuntimeAPIError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (p["path"], exc))
     module.exit_json(**result)
 
