@@ -206,6 +206,47 @@ def test_traffic_through_the_floating_address():
     assert any("version=v1" in b for b in summary["bodies"]), summary
 
 
+def taking(servers):
+    """The servers of colors() that take traffic (admin state 0: no maint, no drain)."""
+    return [server for server, admin in servers if admin == "0"]
+
+
+def test_a_switch_that_fails_on_one_lb_goes_back_on_both():
+    """Issue 17 item 3: lb2's runtime socket goes away while the deploy's pre-switch hook runs, just
+    before the switch. lb1 must not stay on the new color alone: every LB goes back, and the run
+    names lb2. (Early in the file: the LBs are as converge left them, one color live on both.)"""
+    both_up()
+    version, color = live("lb_ha-lb1")
+    new = "blue" if color == "green" else "green"
+    before = [colors(n) for n in LBS]
+    assert taking(before[0]) == taking(before[1]) == ["lb_ha-app1_" + color], before
+    app = testinfra.get_host("docker://lb_ha-app1")
+    marker = "/tmp/pre-switch-hook-started"
+    deploy = playbook("deploy.yml", "-e", "blue_green_version=v9", "-e", json.dumps({
+        "blue_green_pre_switch_command": ["sh", "-c", "touch %s && sleep 8" % marker]}))
+    try:
+        started = wait_for(lambda: app.run("docker exec demo-%s test -e %s" % (new, marker)).rc == 0, 300, 0.2)
+        assert started, deploy.communicate(timeout=600)[0][-4000:]
+        HOSTS["lb_ha-lb2"].check_output("mv /run/haproxy/admin.sock /run/haproxy/admin.sock.away")
+        out = deploy.communicate(timeout=600)[0]
+    finally:
+        if deploy.poll() is None:
+            deploy.kill()
+        HOSTS["lb_ha-lb2"].run("test -e /run/haproxy/admin.sock || mv /run/haproxy/admin.sock.away /run/haproxy/admin.sock")
+    squashed = "".join(out.split())
+    assert deploy.returncode != 0, out[-4000:]
+    assert "".join(("the switch to %s failed on lb_ha-lb2" % new).split()) in squashed, out[-4000:]
+    # lb1 switched and went back to what it was; lb2 never moved: its old color alone takes traffic
+    # (admin state 0; its new color, made ready before the hook, stays out: drain, as lb2's own
+    # rescue could not reach the runtime API that the test took away)
+    after = [colors(n) for n in LBS]
+    assert after[0] == before[0], after
+    assert taking(after[1]) == taking(before[1]), after
+    assert live("lb_ha-lb1") == (version, color)
+    summary = vip_load.Load(VIP, 80, seconds=2, workers=2).start().wait().summary()
+    assert summary["failed"] == 0 and all("version=%s" % version in b for b in summary["bodies"]), summary
+
+
 def test_bad_input_is_refused_before_anything_is_written():
     before = dict((n, HOSTS[n].file("/etc/keepalived/keepalived.conf").sha256sum) for n in LBS)
     cases = [

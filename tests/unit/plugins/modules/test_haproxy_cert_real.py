@@ -190,6 +190,18 @@ def test_a_certificate_haproxy_cannot_parse_is_refused_at_once(haproxy, capsys):
     assert "transaction" not in rt.RuntimeClient(haproxy.socket).execute("show ssl cert")
 
 
+def test_a_file_already_new_on_disk_still_goes_to_the_running_haproxy(haproxy, capsys):
+    """The file was written (an earlier run stopped there, or by hand) but HAProxy still serves the
+    old certificate: the runtime API is read, not the file, and the new one is committed."""
+    new = pem("new")
+    _haproxy_cert.write(haproxy.cert, _haproxy_cert.normalized(new))
+    assert haproxy.served() == fp(haproxy.first)
+    rc, res = module_run.run(haproxy_cert, capsys, args(haproxy, new))
+    assert rc == 0, res
+    assert (res["changed"], res["file_changed"], res["runtime"]) == (True, False, "committed"), res
+    assert haproxy.served() == fp(new)
+
+
 def test_a_file_haproxy_has_not_loaded_asks_for_a_reload(haproxy, capsys):
     path = os.path.join(haproxy.tmp, "certs", "other.pem")
     rc, res = module_run.run(haproxy_cert, capsys, dict(args(haproxy, pem("other")), path=path))
