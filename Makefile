@@ -79,10 +79,10 @@ lab-down: venv
 	@bash lab/lab.sh down
 
 lab-deploy: venv
-	@bash lab/lab.sh deploy $(VERSION)
+	@bash lab/lab.sh deploy $(VERSION) $(APP)
 
 lab-rollback: venv
-	@bash lab/lab.sh rollback
+	@bash lab/lab.sh rollback $(APP)
 
 test: venv venv-oldest images-suites
 	@SEED_FLEET_SUITES="$(SUITES)" SEED_FLEET_SUITE="$(firstword $(SUITES))" $(BIN)/python tests/run_all.py

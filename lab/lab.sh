@@ -55,12 +55,12 @@ case "${1:-up}" in
     rm -rf .lab
     ;;
   deploy)
-    [[ -n ${2:-} ]] || { echo "usage: make lab-deploy VERSION=v2" >&2; exit 2; }
-    ansible-playbook "${INVENTORY[@]}" playbooks/deploy.yml -e "blue_green_version=$2"
+    [[ -n ${2:-} ]] || { echo "usage: make lab-deploy VERSION=v2 [APP=api]" >&2; exit 2; }
+    ansible-playbook "${INVENTORY[@]}" playbooks/deploy.yml -e "blue_green_version=$2" -e "blue_green_app=${3:-demo}"
     ;;
   rollback)
-    ansible-playbook "${INVENTORY[@]}" playbooks/rollback.yml
+    ansible-playbook "${INVENTORY[@]}" playbooks/rollback.yml -e "blue_green_app=${2:-demo}"
     ;;
   *)
-    echo "usage: lab.sh up|down|deploy VERSION|rollback" >&2; exit 2 ;;
+    echo "usage: lab.sh up|down|deploy VERSION [APP]|rollback [APP]" >&2; exit 2 ;;
 esac

@@ -31,11 +31,12 @@ PROBE = r"""
 import os, socket, sys, time
 end = time.time() + float(sys.argv[1])
 out = open(sys.argv[2], "w")
+host = (sys.argv[3] if len(sys.argv) > 3 else "lb").encode()
 while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
     t = time.time()
     try:
         s = socket.create_connection(("127.0.0.1", 80), timeout=5)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
         data = b""
         while True:
             c = s.recv(4096)
@@ -45,9 +46,10 @@ while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
         s.close()
         status = data.split(b" ", 2)[1].decode() if data else "EMPTY"
         v = data.split(b"version=", 1)[1].split(b" ", 1)[0].decode() if b"version=" in data else "-"
+        a = data.split(b"app=", 1)[1].split(b" ", 1)[0].decode() if b"app=" in data else "-"
     except Exception as e:
-        status, v = "ERR:" + type(e).__name__, "-"
-    out.write("%.3f %s %s\n" % (t, status, v)); out.flush()
+        status, v, a = "ERR:" + type(e).__name__, "-", "-"
+    out.write("%.3f %s %s %s\n" % (t, status, v, a)); out.flush()
     time.sleep(0.02)
 """
 
@@ -101,10 +103,10 @@ def server_status(backend="be_demo"):
 class Probe:
     """Background traffic through the LB while a playbook runs."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, host="lb"):
         self.path = "/tmp/probe-%d.txt" % int(time.time() * 1000)
         LB.run("rm -f %s" % self.path)
-        subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", PROBE, str(seconds), self.path],
+        subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", PROBE, str(seconds), self.path, host],
                        check=True)
 
     def stop(self):
@@ -634,3 +636,48 @@ def test_hooks_that_pass_run_once_and_the_deploy_goes_on():
     # the pre-switch hook ran once: in the new color on the first app host, not on the second
     assert [app.run("docker exec demo-%s cat /tmp/migrated" % live["color"]).rc for app in APPS] == [0, 1]
     assert_all("h3", live["color"])
+
+
+# --- one app catalogue, two apps (issue 17 item 1) ------------------------------------------------
+
+
+def test_deploy_and_rollback_of_one_app_leave_the_other_alone():
+    """demo is deployed and rolled back while a load runs on api (same LB, same app hosts, routed by
+    Host): api answers every request, from its own v1, and its containers and state are untouched."""
+    api_state = LB.check_output("cat /var/lib/seed-fleet/api/state.json")
+    api_started = [app.check_output("docker inspect -f '{{.State.StartedAt}}' api-blue api-green 2>/dev/null || true")
+                   for app in APPS]
+    before = state()["live"]
+    probe = Probe(300, host="api.test")
+    try:
+        rc, out = playbook("deploy.yml", "-e", "blue_green_version=i1")
+        assert rc == 0, out[-3000:]
+        assert state()["live"]["version"] == "i1"
+        rc, out = playbook("rollback.yml")
+        assert rc == 0, out[-3000:]
+    finally:
+        probe.stop()
+    res = probe.results()
+    assert len(res) > 50, len(res)
+    assert all(r[1] == "200" and r[2:] == ["v1", "api"] for r in res), [r for r in res if r[1:] != ["200", "v1", "api"]][:5]
+    assert state()["live"]["version"] == before["version"]
+    assert LB.check_output("cat /var/lib/seed-fleet/api/state.json") == api_state
+    assert [app.check_output("docker inspect -f '{{.State.StartedAt}}' api-blue api-green 2>/dev/null || true")
+            for app in APPS] == api_started
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_api.prom")
+    assert 'seed_fleet_deploys_total{app="api",action="deploy",result="success"} 1' in prom, prom
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-e", "blue_green_app=shop"], "fleet_apps: app 'shop' is not in the catalogue (fleet_apps): demo, api"),
+    (["-e", json.dumps({"fleet_apps": [
+        {"name": "demo", "image": "seed-fleet/demo-app", "blue_port": 8081, "green_port": 8082},
+        {"name": "api", "image": "seed-fleet/demo-app", "blue_port": 8082, "green_port": 8084, "hosts": ["api.test"]}]})],
+     "fleet_apps: apps demo and api both claim port 8082 on the hosts of group app"),
+])
+def test_a_bad_catalogue_or_app_name_stops_before_anything(extra, message):
+    before = state()
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=i2", *extra)
+    assert rc != 0 and squash(message) in squash(out), out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert state() == before

@@ -229,17 +229,23 @@ def test_a_switch_that_fails_on_one_lb_goes_back_on_both():
         assert started, deploy.communicate(timeout=600)[0][-4000:]
         HOSTS["lb_ha-lb2"].check_output("mv /run/haproxy/admin.sock /run/haproxy/admin.sock.away")
         out = deploy.communicate(timeout=600)[0]
+        HOSTS["lb_ha-lb2"].check_output("mv /run/haproxy/admin.sock.away /run/haproxy/admin.sock")
+        after = [colors(n) for n in LBS]
     finally:
         if deploy.poll() is None:
             deploy.kill()
         HOSTS["lb_ha-lb2"].run("test -e /run/haproxy/admin.sock || mv /run/haproxy/admin.sock.away /run/haproxy/admin.sock")
+        # runbook lb-failure.md step 4: the LB whose rescue could not reach HAProxy is made to agree
+        rc, told = adhoc("lb_ha-lb2", "seed.fleet.haproxy_server",
+                         "backend=be_demo switch_to=%s switch_others_state=maint" % color)
+        assert rc == 0, told
+    assert colors("lb_ha-lb1") == colors("lb_ha-lb2")  # the tests after this one start from agreeing LBs
     squashed = "".join(out.split())
     assert deploy.returncode != 0, out[-4000:]
     assert "".join(("the switch to %s failed on lb_ha-lb2" % new).split()) in squashed, out[-4000:]
     # lb1 switched and went back to what it was; lb2 never moved: its old color alone takes traffic
     # (admin state 0; its new color, made ready before the hook, stays out: drain, as lb2's own
     # rescue could not reach the runtime API that the test took away)
-    after = [colors(n) for n in LBS]
     assert after[0] == before[0], after
     assert taking(after[1]) == taking(before[1]), after
     assert live("lb_ha-lb1") == (version, color)
