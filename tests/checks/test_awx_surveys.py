@@ -60,6 +60,32 @@ def _resolve(value, play_vars: dict):
     return value
 
 
+def _example_catalogue() -> list:
+    main = yaml.safe_load((REPO / "inventories" / "example" / "group_vars" / "all" / "main.yml").read_text()) or {}
+    return main.get("fleet_apps") or []
+
+
+def _render(value, play_vars: dict):
+    """A survey value the playbook templates (the app questions offer the catalogue's names), as it
+    renders with the example inventory's catalogue; other values as they are."""
+    m = re.match(r"^\{\{(.*)\}\}$", value.strip(), re.S) if isinstance(value, str) else None
+    if not m:
+        return value
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    import jinja2  # pylint: disable=import-outside-toplevel
+    spec = importlib.util.spec_from_file_location("fleet_apps", REPO / "plugins" / "filter" / "fleet_apps.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    env = jinja2.Environment()
+    env.filters["seed.fleet.fleet_apps"] = mod.fleet_apps
+    context = {"fleet_apps": _example_catalogue()}
+    for name, text in play_vars.items():
+        if isinstance(text, str) and re.search(r"\b%s\b" % name, m.group(1)):
+            context[name] = _render(text, play_vars)
+    return env.compile_expression(m.group(1))(**context)
+
+
 def _templates() -> list[dict]:
     play = _play()
     play_vars = play.get("vars") or {}
@@ -77,6 +103,11 @@ def _templates() -> list[dict]:
                         return _resolve(item[m.group(1)], play_vars)
                 return _resolve(v, play_vars)
             out.append({k: res(v) for k, v in args.items()})
+    for template in out:
+        for field in (template.get("survey_spec") or {}).get("spec") or []:
+            for key in ("choices", "default"):
+                if key in field:
+                    field[key] = _render(field[key], play_vars)
     return out
 
 
