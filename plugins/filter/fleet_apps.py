@@ -26,6 +26,10 @@ description:
   - V(load_balancer) - the entries for C(load_balancer_apps), each with the load balancer's keys it sets, in order.
   - V(blue_green) - the settings of the app O(name) for C(seed.fleet.blue_green); V({}) for an empty catalogue.
   - V(names) - the app names, in catalogue order.
+  - V(probes) - what a blackbox exporter probes on each load balancer, per app - its plain HTTP port (unless it only
+    redirects to HTTPS, C(tls.redirect)) and its TLS port,
+    with the first of its C(hosts) as Host header and TLS server name and the first of its C(paths) (else C(/)) as path,
+    so that each probe reaches that app through the load balancer's routing.
 positional: view, name
 author:
   - seed.fleet maintainers
@@ -46,7 +50,7 @@ options:
     description: What to return.
     type: str
     required: true
-    choices: [load_balancer, blue_green, names]
+    choices: [load_balancer, blue_green, names, probes]
   name:
     description: The app (O(view=blue_green), required there).
     type: str
@@ -67,6 +71,8 @@ _value:
   description:
     - V(load_balancer) - a list of dicts.
     - V(names) - a list of strings.
+    - V(probes) - a list of dicts with C(app), C(module) (C(app_<name>_http) or C(app_<name>_https)), C(scheme),
+      C(port), C(path) and C(host) (empty for a catch-all app).
     - V(blue_green) - a dict with C(name), C(image), C(version) (empty when unset), C(ports) (C(blue) and C(green)), C(health_path) (default C(/healthz)),
       C(app_group) (the C(backend_group)), C(preview_url) (C(http://127.0.0.1:<preview_port><health_path>), empty without
       a C(preview_port)), C(env), C(container_port) and C(haproxy_backend) (C(be_<name>)).
@@ -80,7 +86,7 @@ from ansible.errors import AnsibleFilterError
 LB_KEYS = ("name", "frontend_port", "hosts", "paths", "health_path", "backend_group", "blue_port", "green_port",
            "balance", "tls", "preview_port", "preview_bind_address")
 KEYS = LB_KEYS + ("image", "version", "env", "container_port")
-VIEWS = ("load_balancer", "blue_green", "names")
+VIEWS = ("load_balancer", "blue_green", "names", "probes")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PORTS = ("blue_port", "green_port", "frontend_port", "preview_port", "container_port")
 TYPES = {"hosts": list, "paths": list, "health_path": str, "backend_group": str, "balance": str, "tls": dict,
@@ -156,6 +162,17 @@ def _route_clash(a, b):
     return None
 
 
+def _probes(app):
+    common = {"app": app["name"], "host": (app.get("hosts") or [""])[0], "path": (app.get("paths") or ["/"])[0]}
+    out = []
+    redirected = bool(app.get("tls") and app["tls"].get("redirect"))  # its plain port only sends users to HTTPS
+    if app.get("frontend_port", 80) is not None and not redirected:
+        out.append(dict(common, module="app_%s_http" % app["name"], scheme="http", port=app.get("frontend_port", 80)))
+    if app.get("tls"):
+        out.append(dict(common, module="app_%s_https" % app["name"], scheme="https", port=app["tls"].get("port", 443)))
+    return out
+
+
 def check(catalogue):
     """Fail on the first problem of the catalogue."""
     if not isinstance(catalogue, list):
@@ -208,6 +225,8 @@ def fleet_apps(catalogue, view, name=None):
     check(catalogue)
     if view == "names":
         return [app["name"] for app in catalogue]
+    if view == "probes":
+        return [probe for app in catalogue for probe in _probes(app)]
     if view == "load_balancer":
         return [{key: app[key] for key in LB_KEYS if key in app} for app in catalogue]
     if not catalogue:

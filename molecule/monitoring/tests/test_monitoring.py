@@ -217,6 +217,43 @@ def test_blackbox_probe_succeeds_with_body_match(server):
     assert re.search(r"^probe_success 0$", bad, re.M)
 
 
+# Answers 200 "Healthy" for Host api.test only (404 otherwise), for at most argv[1] seconds.
+HOST_ROUTED = r"""
+import http.server, sys, threading
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.headers.get("Host") == "api.test"
+        body = b"Healthy" if ok else b"not this app"
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 18080), Handler)
+threading.Timer(float(sys.argv[1]), server.shutdown).start()
+server.serve_forever()
+"""
+
+
+def test_app_probes_reach_their_app_by_host(server):
+    """Issue 17: the catalogue's apps get blackbox modules that send the app's Host (and TLS
+    server name): a probe reaches the app the load balancer routes that host to."""
+    modules = yaml.safe_load(server.file("/etc/prometheus/blackbox.yml").content_string)["modules"]
+    assert {"app_demo_http", "app_api_http", "app_api_https"} <= set(modules), sorted(modules)
+    assert modules["app_api_http"]["http"]["headers"] == {"Host": "api.test"}
+    assert modules["app_api_https"]["http"]["tls_config"]["server_name"] == "api.test"
+    assert modules["app_api_https"]["http"]["fail_if_not_ssl"] is True
+    assert "headers" not in modules["app_demo_http"]["http"]  # the catch-all app: any Host
+    payload = base64.b64encode(HOST_ROUTED.encode()).decode()
+    server.check_output("echo %s | base64 -d > /tmp/host-routed.py" % payload)
+    server.check_output("setsid timeout 60 python3 /tmp/host-routed.py 45 </dev/null >/dev/null 2>&1 &")
+    assert _wait(lambda: server.run("curl -sf -H 'Host: api.test' http://127.0.0.1:18080/").stdout == "Healthy", 20, 0.5)
+    probe = "curl -sf 'http://127.0.0.1:9115/probe?module=%s&target=http://127.0.0.1:18080/'"
+    assert re.search(r"^probe_success 1$", server.check_output(probe % "app_api_http"), re.M)
+    assert re.search(r"^probe_success 0$", server.check_output(probe % "app_demo_http"), re.M)
+
+
 def test_agent_log_line_reaches_the_server(server, agent):
     tag = f"seed-fleet-verify-{uuid.uuid4().hex[:12]}"
     agent.check_output(f"logger -t {tag} central-logging-check")

@@ -208,3 +208,26 @@ def test_valid_shared_ports(catalogue):
 
 def test_filter_is_registered():
     assert FilterModule().filters()["fleet_apps"] is fleet_apps
+
+
+def test_probes_view_one_per_listening_port_with_the_route():
+    assert fleet_apps([WEB, API], "probes") == [
+        {"app": "web", "module": "app_web_http", "scheme": "http", "port": 8080, "path": "/", "host": "www.example.test"},
+        {"app": "web", "module": "app_web_https", "scheme": "https", "port": 8443, "path": "/", "host": "www.example.test"},
+        {"app": "api", "module": "app_api_http", "scheme": "http", "port": 80, "path": "/", "host": "api.example.test"},
+    ]
+
+
+def test_probes_view_of_tls_only_and_path_routed_apps():
+    got = fleet_apps([app(frontend_port=None, hosts=["w.test"], paths=["/shop", "/cart"], tls={"certificate": "PEM"})],
+                     "probes")
+    assert got == [{"app": "web", "module": "app_web_https", "scheme": "https", "port": 443, "path": "/shop",
+                    "host": "w.test"}]
+    assert fleet_apps([app()], "probes") == [
+        {"app": "web", "module": "app_web_http", "scheme": "http", "port": 80, "path": "/", "host": ""}]
+    assert fleet_apps([], "probes") == []
+
+
+def test_probes_view_skips_a_plain_port_that_only_redirects():
+    got = fleet_apps([app(hosts=["w.test"], tls={"certificate": "PEM", "redirect": True})], "probes")
+    assert [(p["scheme"], p["port"]) for p in got] == [("https", 443)]
