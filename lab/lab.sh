@@ -21,17 +21,21 @@ summary() {
   echo "==== seed.fleet lab: what runs where ===="
   docker ps --filter name=seed-lab- --format '  {{.Names}}\t{{.Status}}\t{{.Ports}}'
   cat <<'TXT'
-  app (via HAProxy)   http://127.0.0.1:8080/          curl -s http://127.0.0.1:8080/
+  demo (via HAProxy)  http://127.0.0.1:8080/          curl -s http://127.0.0.1:8080/
+  demo over HTTPS     https://127.0.0.1:8443/         curl -s --cacert .lab/tls/ca.crt --resolve lab.test:8443:127.0.0.1 https://lab.test:8443/
+  api over HTTPS      (Host/SNI api.lab.test)         curl -s --cacert .lab/tls/ca.crt --resolve api.lab.test:8443:127.0.0.1 https://api.lab.test:8443/
   HAProxy stats       http://127.0.0.1:8404/stats     (user admin, password: inventories/lab/group_vars/lb.yml)
   HAProxy metrics     http://127.0.0.1:8405/metrics
   Prometheus          https://127.0.0.1:9090/targets  (lab CA; user prometheus, password below)
   Alertmanager        https://127.0.0.1:9093/
   Blackbox exporter   http://127.0.0.1:9115/
   Central logs        docker exec seed-lab-mon1 journalctl -D /var/log/journal/remote -f
-  Deploy / roll back  make lab-deploy VERSION=v2   |   make lab-rollback
+  Deploy / roll back  make lab-deploy VERSION=v2 [APP=api]   |   make lab-rollback [APP=api]
 TXT
   echo "  monitoring password: docker exec seed-lab-mon1 cat /etc/prometheus/web/prometheus.password"
   printf '  live now: %s\n' "$(curl -s -m 3 http://127.0.0.1:8080/ || echo 'no answer on 127.0.0.1:8080')"
+  printf '  api now:  %s\n' "$(curl -s -m 3 --cacert .lab/tls/ca.crt --resolve api.lab.test:8443:127.0.0.1 \
+    https://api.lab.test:8443/ || echo 'no answer on https://api.lab.test:8443 (127.0.0.1)')"
   if over_ssh; then
     echo "  ansible -i $INV -i $SSH_OVERLAY all -m ping   # talk to the fleet (SSH as fleetadmin, sudo)"
   else
