@@ -26,6 +26,9 @@ description:
   - V(load_balancer) - the entries for C(load_balancer_apps), each with the load balancer's keys it sets, in order.
   - V(blue_green) - the settings of the app O(name) for C(seed.fleet.blue_green); V({}) for an empty catalogue.
   - V(names) - the app names, in catalogue order.
+  - V(app_ports) - the blue and green ports of the apps of host group O(name) (of every app when unset) as firewall
+    allow rules (C(port), C(proto), C(comment)) for C(seed.fleet.baseline); add the C(sources) that may reach them
+    (the load balancers).
   - V(probes) - what a blackbox exporter probes on each load balancer, per app - its plain HTTP port (unless it only
     redirects to HTTPS, C(tls.redirect)) and its TLS port,
     with the first of its C(hosts) as Host header and TLS server name and the first of its C(paths) (else C(/)) as path,
@@ -50,9 +53,10 @@ options:
     description: What to return.
     type: str
     required: true
-    choices: [load_balancer, blue_green, names, probes]
+    choices: [load_balancer, blue_green, names, probes, app_ports]
   name:
-    description: The app (O(view=blue_green), required there).
+    description: The app (O(view=blue_green), required there); the host group (O(view=app_ports), all groups when
+      unset).
     type: str
 """
 
@@ -71,6 +75,7 @@ _value:
   description:
     - V(load_balancer) - a list of dicts.
     - V(names) - a list of strings.
+    - V(app_ports) - a list of dicts with C(port), C(proto) (V(tcp)) and C(comment).
     - V(probes) - a list of dicts with C(app), C(module) (C(app_<name>_http) or C(app_<name>_https)), C(scheme),
       C(port), C(path) and C(host) (empty for a catch-all app).
     - V(blue_green) - a dict with C(name), C(image), C(version) (empty when unset), C(ports) (C(blue) and C(green)), C(health_path) (default C(/healthz)),
@@ -86,7 +91,7 @@ from ansible.errors import AnsibleFilterError
 LB_KEYS = ("name", "frontend_port", "hosts", "paths", "health_path", "backend_group", "blue_port", "green_port",
            "balance", "tls", "preview_port", "preview_bind_address")
 KEYS = LB_KEYS + ("image", "version", "env", "container_port")
-VIEWS = ("load_balancer", "blue_green", "names", "probes")
+VIEWS = ("load_balancer", "blue_green", "names", "probes", "app_ports")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PORTS = ("blue_port", "green_port", "frontend_port", "preview_port", "container_port")
 TYPES = {"hosts": list, "paths": list, "health_path": str, "backend_group": str, "balance": str, "tls": dict,
@@ -225,6 +230,10 @@ def fleet_apps(catalogue, view, name=None):
     check(catalogue)
     if view == "names":
         return [app["name"] for app in catalogue]
+    if view == "app_ports":
+        return [{"port": app["%s_port" % color], "proto": "tcp", "comment": "%s %s color" % (app["name"], color)}
+                for app in catalogue if name is None or app.get("backend_group", "app") == name
+                for color in ("blue", "green")]
     if view == "probes":
         return [probe for app in catalogue for probe in _probes(app)]
     if view == "load_balancer":

@@ -231,3 +231,15 @@ def test_probes_view_of_tls_only_and_path_routed_apps():
 def test_probes_view_skips_a_plain_port_that_only_redirects():
     got = fleet_apps([app(hosts=["w.test"], tls={"certificate": "PEM", "redirect": True})], "probes")
     assert [(p["scheme"], p["port"]) for p in got] == [("https", 443)]
+
+
+def test_app_ports_view_per_host_group():
+    both = [app(), API]
+    assert fleet_apps(both, "app_ports", "app") == [
+        {"port": 8081, "proto": "tcp", "comment": "web blue color"},
+        {"port": 8082, "proto": "tcp", "comment": "web green color"},
+        {"port": 8083, "proto": "tcp", "comment": "api blue color"},
+        {"port": 8084, "proto": "tcp", "comment": "api green color"}]
+    assert [r["port"] for r in fleet_apps([WEB, API], "app_ports", "web")] == [8081, 8082]
+    assert len(fleet_apps([WEB, API], "app_ports")) == 4
+    assert fleet_apps([], "app_ports", "app") == []
