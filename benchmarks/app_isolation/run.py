@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Two apps, one load balancer (issue 17): what one app's users see while the other app is
 deployed, rolled back, and while the load balancer's certificate is rotated.
 
@@ -14,7 +13,7 @@ records each answer's status, app and version. Meanwhile, in order:
 Prints JSON (also .cache/bench/app_isolation/result.json): requests, failed (errors or
 non-200), answers from another app, api versions seen, per phase.
 
-Usage: benchmarks/app_isolation/run.py [--version i1] [--seconds 900] [--workers 2]
+Usage: .venv/bin/python benchmarks/app_isolation/run.py [--version i1] [--seconds 900] [--workers 2]
 Sends traffic to 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -43,7 +42,7 @@ class Load:
         self.end, self.left, self.stopped = time.monotonic() + seconds, max_requests, threading.Event()
         self.lock, self.rows = threading.Lock(), []
         self.ctx = ssl.create_default_context(cafile=str(TLS / "ca.crt"))
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _worker in range(workers)]
 
     def _one(self) -> tuple:
         raw = socket.create_connection(("127.0.0.1", 8443), timeout=5)
