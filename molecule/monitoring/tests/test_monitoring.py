@@ -240,10 +240,13 @@ def test_app_probes_reach_their_app_by_host(server):
     """Issue 17: the catalogue's apps get blackbox modules that send the app's Host (and TLS
     server name): a probe reaches the app the load balancer routes that host to."""
     modules = yaml.safe_load(server.file("/etc/prometheus/blackbox.yml").content_string)["modules"]
-    assert {"app_demo_http", "app_api_http", "app_api_https"} <= set(modules), sorted(modules)
+    assert {"app_demo_http", "app_demo_https", "app_api_http", "app_api_https"} <= set(modules), sorted(modules)
     assert modules["app_api_http"]["http"]["headers"] == {"Host": "api.test"}
     assert modules["app_api_https"]["http"]["tls_config"]["server_name"] == "api.test"
     assert modules["app_api_https"]["http"]["fail_if_not_ssl"] is True
+    # api's certificate is checked (system CAs, against api.test); the catch-all demo has no name to check
+    assert modules["app_api_https"]["http"]["tls_config"]["insecure_skip_verify"] is False
+    assert modules["app_demo_https"]["http"]["tls_config"]["insecure_skip_verify"] is True
     assert "headers" not in modules["app_demo_http"]["http"]  # the catch-all app: any Host
     payload = base64.b64encode(HOST_ROUTED.encode()).decode()
     server.check_output("echo %s | base64 -d > /tmp/host-routed.py" % payload)
