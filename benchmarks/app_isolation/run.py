@@ -19,6 +19,7 @@ Sends traffic to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -48,13 +49,13 @@ class Load:
         raw = socket.create_connection(("127.0.0.1", 8443), timeout=5)
         conn = http.client.HTTPSConnection(HOST, 8443, timeout=5, context=self.ctx)
         conn.sock = self.ctx.wrap_socket(raw, server_hostname=HOST)
+        cert = hashlib.sha1(conn.sock.getpeercert(binary_form=True)).hexdigest()[:12]
         try:
             conn.request("GET", "/", headers={"Host": HOST, "Connection": "close"})
             resp = conn.getresponse()
             body = resp.read().decode(errors="replace")
             fields = dict(part.split("=", 1) for part in body.split() if "=" in part)
-            return resp.status, fields.get("app", "-"), fields.get("version", "-"), \
-                hex(hash(conn.sock.getpeercert(binary_form=True)) & 0xffff)
+            return resp.status, fields.get("app", "-"), fields.get("version", "-"), cert
         finally:
             conn.close()
 
@@ -115,7 +116,7 @@ def summary(rows: list, t0: float, t1: float) -> dict:
             "failed": sum(1 for r in part if r[1] != 200),
             "other_app": sum(1 for r in part if r[1] == 200 and r[2] != "api"),
             "api_versions": sorted({r[3] for r in part if r[2] == "api"}),
-            "certificates_seen": len({r[4] for r in part if r[4] != "-"}),
+            "certificates_seen": sorted({r[4] for r in part if r[4] != "-"}),
             "errors": sorted({str(r[1]) for r in part if r[1] != 200})[:5],
             "seconds": round(t1 - t0, 1)}
 
@@ -127,6 +128,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    t_start = time.time()
     load = Load(args.seconds, args.max_requests, args.workers).start()
     time.sleep(3)
     t_deploy = lab("deploy", args.version, "demo")
@@ -135,7 +137,7 @@ def main() -> None:
     workers_before = haproxy_workers()
     reissue()
     subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", "inventories/lab", "playbooks/site.yml",
-                    "--tags", "load_balancer", "--limit", "lb"], cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+                    "--tags", "load_balancer"], cwd=REPO, check=True, stdout=subprocess.DEVNULL,
                    env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")))
     time.sleep(3)
     workers_after = haproxy_workers()
@@ -145,8 +147,10 @@ def main() -> None:
         "deploy_of_demo": summary(rows, t_deploy, t_rollback),
         "rollback_of_demo": summary(rows, t_rollback, t_cert),
         "certificate_rotation": dict(summary(rows, t_cert, t_end), haproxy_reloaded=workers_before != workers_after),
-        "whole_run": summary(rows, 0, float("inf")),
+        "whole_run": summary(rows, t_start, t_end),
         "workers": args.workers,
+        "suite": subprocess.run(["docker", "exec", "seed-lab-lb1", "sh", "-c", ". /etc/os-release; echo $VERSION_CODENAME"],
+                                capture_output=True, text=True, check=False).stdout.strip(),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "result.json").write_text(json.dumps(result, indent=2) + "\n")
