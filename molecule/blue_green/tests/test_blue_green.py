@@ -681,3 +681,104 @@ def test_a_bad_catalogue_or_app_name_stops_before_anything(extra, message):
     assert rc != 0 and squash(message) in squash(out), out[-3000:]
     assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
     assert state() == before
+
+
+# --- registry pulls by digest (issue 17 item 4) ---------------------------------------------------
+# prepare.yml runs Debian's docker-registry on the LB host as registry.test:5000 (TLS from a test CA,
+# htpasswd login) and makes the app hosts trust and resolve it. The images are pushed from app1.
+
+REGISTRY = "registry.test:5000"
+REPO = REGISTRY + "/demo-app"
+REGISTRY_USER, REGISTRY_PASSWORD = "fleet", "reg-Kq73Vn2x-test"  # pragma: allowlist secret  (prepare.yml's pair)
+
+
+def push(tag, label):
+    """Push the demo image as REPO:tag, made distinct by a label (its own digest); returns that digest."""
+    app = APPS[0]
+    app.check_output("echo %s | docker login -u %s --password-stdin %s >/dev/null" % (REGISTRY_PASSWORD, REGISTRY_USER, REGISTRY))
+    app.check_output("docker rm -f push-src >/dev/null 2>&1; docker create --name push-src seed-fleet/demo-app:bookworm >/dev/null"
+                     " && docker commit --change 'LABEL org.seed-fleet.test=%s' push-src %s:%s >/dev/null && docker rm push-src >/dev/null"
+                     % (label, REPO, tag))
+    out = app.check_output("docker push %s:%s" % (REPO, tag))
+    app.run("docker logout %s" % REGISTRY)
+    return re.search(r"digest: (sha256:[0-9a-f]{64})", out).group(1)
+
+
+@pytest.fixture(scope="module")
+def vaulted(tmp_path_factory):
+    """The registry login as a user keeps it: in a vault-encrypted vars file."""
+    tmp = tmp_path_factory.mktemp("vault")
+    (tmp / "pass").write_text("vault-test-pass\n")
+    clear = tmp / "registry.yml"
+    clear.write_text("blue_green_registry_username: %s\nblue_green_registry_password: %s\n" % (REGISTRY_USER, REGISTRY_PASSWORD))
+    subprocess.run([str(PROJECT / ".venv" / "bin" / "ansible-vault"), "encrypt", "--vault-password-file", str(tmp / "pass"),
+                    str(clear)], check=True, capture_output=True)
+    assert REGISTRY_PASSWORD not in clear.read_text()
+    return ["-e", "@%s" % clear, "--vault-password-file", str(tmp / "pass")]
+
+
+def api_state():
+    return json.loads(LB.check_output("cat /var/lib/seed-fleet/api/state.json"))
+
+
+def api_images():
+    color = api_state()["live"]["color"]
+    return [app.check_output("docker inspect -f '{{.Config.Image}}' api-%s" % color) for app in APPS]
+
+
+def registry_deploy(version, vaulted, *extra):
+    return playbook("deploy.yml", "-v", "-e", "blue_green_app=api", "-e", "blue_green_image=" + REPO,
+                    "-e", "blue_green_image_archive=", "-e", "blue_green_version=" + version, *vaulted, *extra)
+
+
+def test_a_registry_deploy_runs_the_digest_its_tag_had(vaulted):
+    digest = push("r1", "r1")
+    rc, out = registry_deploy("r1", vaulted)
+    assert rc == 0, out[-4000:]
+    assert REGISTRY_PASSWORD not in out
+    live = api_state()
+    assert (live["live"]["version"], live["live"]["digest"]) == ("r1", digest), live["live"]
+    assert live["history"][-1]["digest"] == digest
+    assert api_images() == [REPO + "@" + digest] * 2
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_api.prom")
+    assert 'version="r1",color="%s",digest="%s"} 1' % (live["live"]["color"], digest) in prom, prom
+    answers = [LB.check_output("curl -s -m 5 -H 'Host: api.test' http://127.0.0.1/") for _i in range(4)]
+    assert all("version=r1" in a and "app=api" in a for a in answers), answers
+
+
+def test_a_tag_that_moved_changes_nothing_that_runs_and_a_digest_deploys_exactly_that(vaulted):
+    first = api_state()["live"]["digest"]
+    moved = push("r1", "r1-moved")  # the tag r1 now points at another image
+    assert moved != first
+    rc, out = registry_deploy("r1", vaulted)
+    assert rc == 0 and all(r["changed"] == 0 for r in recap(out).values()), out[-3000:]
+    assert api_images() == [REPO + "@" + first] * 2
+    # A deploy that names its digest runs exactly that image (pulled by digest).
+    second = push("r2", "r2")
+    rc, out = registry_deploy("r2", vaulted, "-e", "blue_green_image_digest=" + second)
+    assert rc == 0, out[-4000:]
+    assert (api_state()["live"]["version"], api_state()["live"]["digest"]) == ("r2", second)
+    assert api_images() == [REPO + "@" + second] * 2
+    # The rollback goes back to the digest r1 ran, not to what the tag says now.
+    rc, out = playbook("rollback.yml", "-e", "blue_green_app=api", "-e", "blue_green_image=" + REPO,
+                       "-e", "blue_green_image_archive=", *vaulted)
+    assert rc == 0, out[-4000:]
+    assert (api_state()["live"]["version"], api_state()["live"]["digest"]) == ("r1", first)
+    assert api_images() == [REPO + "@" + first] * 2
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-e", "blue_green_image_digest=sha256:" + "0" * 64],
+     "%s@sha256:%s could not be pulled from %s on blue_green-app1" % (REPO, "0" * 64, REGISTRY)),
+    (["-e", "blue_green_image_digest=sha256:abc"], "image_reference: the digest must be sha256: and 64 lowercase hex digits"),
+    (["-e", "blue_green_registry_password=wrong-password"], "%s refused the login of fleet" % REGISTRY),
+], ids=["unknown-digest", "bad-digest", "refused-login"])
+def test_a_bad_digest_or_refused_login_stops_before_anything(vaulted, extra, message):
+    before = api_state()
+    images = api_images()
+    rc, out = registry_deploy("r3", vaulted, *extra)
+    assert rc != 0 and squash(message) in squash(out), out[-3000:]
+    assert REGISTRY_PASSWORD not in out
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert api_state() == before
+    assert api_images() == images
