@@ -7,6 +7,7 @@ as JSON (pytest -s) and appended to $LB_HA_RESULTS when set.
 
 The tests run in file order and build on each other.
 """
+import datetime
 import json
 import os
 import re
@@ -17,6 +18,10 @@ from pathlib import Path
 
 import pytest
 import testinfra
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 import vip_load
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
@@ -276,6 +281,44 @@ def test_bad_input_is_refused_before_anything_is_written():
     rc, out = run_playbook("lb_vip.yml", "--check", "-e", "lb_vip_priority=120",
                            "-e", "lb_vip_priority_tiebreak=inventory_order")
     assert rc == 0, out[-3000:]
+
+
+def _bundle(expired=False, mismatch=False):
+    """A PEM bundle (certificate then key) as an app's tls.certificate, made here with cryptography."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "demo.test")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=10))
+            .not_valid_after(now - datetime.timedelta(days=1) if expired else now + datetime.timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+    shown = ec.generate_private_key(ec.SECP256R1()) if mismatch else key
+    return (cert.public_bytes(serialization.Encoding.PEM).decode()
+            + shown.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()).decode())
+
+
+@pytest.mark.parametrize("kind, message", [
+    ({"mismatch": True}, "TLS certificate of demo: it does not match its private key - nothing was changed"),
+    ({"expired": True}, "TLS certificate of demo: it is not valid now: it expired"),
+], ids=["key-mismatch", "expired"])
+def test_a_bad_tls_certificate_is_refused_before_anything_changes(tmp_path, kind, message):
+    """#17 bad input: the load balancer refuses an app certificate that does not match its key or has
+    expired, before any file is written, and never prints the key."""
+    play = tmp_path / "lb.yml"
+    play.write_text("- hosts: lb\n  gather_facts: true\n  roles: [seed.fleet.load_balancer]\n")
+    bundle = _bundle(**kind)
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps({"load_balancer_apps": [{
+        "name": "demo", "frontend_port": 80, "health_path": "/healthz", "backend_group": "app",
+        "blue_port": 8081, "green_port": 8082, "preview_port": 8090, "tls": {"certificate": bundle}}]}))
+    before = dict((n, HOSTS[n].file("/etc/haproxy/haproxy.cfg").sha256sum) for n in LBS)
+    rc, out = run_playbook(str(play), "-e", "@%s" % apps)
+    assert rc != 0 and "".join(message.split()) in "".join(out.split()), out[-3000:]
+    assert "PRIVATE KEY" not in out
+    assert not re.search(r"changed=[1-9]", out), out[-2000:]
+    assert before == dict((n, HOSTS[n].file("/etc/haproxy/haproxy.cfg").sha256sum) for n in LBS)
 
 
 VRRP_COUNTERS = """
