@@ -24,6 +24,7 @@ summary() {
   demo (via HAProxy)  http://127.0.0.1:8080/          curl -s http://127.0.0.1:8080/
   demo over HTTPS     https://127.0.0.1:8443/         curl -s --cacert .lab/tls/ca.crt --resolve lab.test:8443:127.0.0.1 https://lab.test:8443/
   api over HTTPS      (Host/SNI api.lab.test)         curl -s --cacert .lab/tls/ca.crt --resolve api.lab.test:8443:127.0.0.1 https://api.lab.test:8443/
+  the same on lb2     http://127.0.0.1:8180/  https://127.0.0.1:8543/   (the LB pair: every deploy switches both)
   HAProxy stats       http://127.0.0.1:8404/stats     (user admin, password: inventories/lab/group_vars/lb.yml)
   HAProxy metrics     http://127.0.0.1:8405/metrics
   Prometheus          https://127.0.0.1:9090/targets  (lab CA; user prometheus, password below)
@@ -36,6 +37,7 @@ TXT
   printf '  live now: %s\n' "$(curl -s -m 3 http://127.0.0.1:8080/ || echo 'no answer on 127.0.0.1:8080')"
   printf '  api now:  %s\n' "$(curl -s -m 3 --cacert .lab/tls/ca.crt --resolve api.lab.test:8443:127.0.0.1 \
     https://api.lab.test:8443/ || echo 'no answer on https://api.lab.test:8443 (127.0.0.1)')"
+  printf '  lb2 now:  %s\n' "$(curl -s -m 3 http://127.0.0.1:8180/ || echo 'no answer on 127.0.0.1:8180')"
   if over_ssh; then
     echo "  ansible -i $INV -i $SSH_OVERLAY all -m ping   # talk to the fleet (SSH as fleetadmin, sudo)"
   else
