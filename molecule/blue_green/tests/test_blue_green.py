@@ -453,7 +453,7 @@ def test_canary_good_release_takes_its_share_step_by_step():
     old, new = live["color"], "green" if live["color"] == "blue" else "blue"
     probe = Probe(300)
     path = weights_sampler(300)
-    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c1", *CANARY)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c1", *CANARY, *analysis(query=FIVE_XX, max=0))
     LB.run("touch %s.stop" % path)
     probe.stop()
     assert rc == 0, out[-3000:]
@@ -467,6 +467,8 @@ def test_canary_good_release_takes_its_share_step_by_step():
     flat = " ".join(out.split())  # the callback folds long messages
     assert re.search(r"blue_green-lb: \d+ request\(s\), 0 error\(s\) on the new color in [0-9.]+ s \(share 20.0 %\)", flat), \
         out[-3000:]
+    # ... and Prometheus (the LB host's, scraping HAProxy) saw no 5xx on the new color at each step
+    assert flat.count("Prometheus on the new color: 2 sample(s), 0 breach(es)") == 2, out[-3000:]
     # promoted: the switch, then every server back to the weight of the configuration
     assert_all("c1", new)
     after = servers_state()
@@ -514,6 +516,50 @@ def test_canary_without_traffic_to_judge_is_no_pass():
     assert "canary aborted at 20 %" in out and "not enough traffic to judge: 0 of 10 request(s)" in out, out[-3000:]
     assert state()["live"]["version"] == "c1"
     assert state()["history"][-1]["result"] == "rolled_back"
+
+
+# The canary's metric analysis: prepare.yml runs Debian's Prometheus on the LB host, scraping
+# HAProxy every second. ${backend} and ${color} (the new color) are filled in by the role.
+FIVE_XX = 'sum(rate(haproxy_server_http_responses_total{proxy="${backend}",server=~".*_${color}",code="5xx"}[10s])) or vector(0)'
+TWO_XX = 'sum(rate(haproxy_server_http_responses_total{proxy="${backend}",server=~".*_${color}",code="2xx"}[10s]))'
+
+
+def analysis(**kwargs):
+    return ["-e", json.dumps({"blue_green_canary_prometheus": dict({"url": "http://127.0.0.1:9090", "samples": 2,
+                                                                    "interval": 1}, **kwargs)})]
+
+
+def test_canary_aborted_by_its_prometheus_analysis():
+    """A metric the HAProxy watch does not judge says no: here "the new color answered anything at all"
+    (its 2xx rate above 0), which is true only if the query reached the canary's own series."""
+    live = state()["live"]
+    new = "green" if live["color"] == "blue" else "blue"
+    probe = Probe(300)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c5", *CANARY, *analysis(query=TWO_XX, max=0))
+    probe.stop()
+    assert rc != 0
+    flat = " ".join(out.split())
+    assert "canary aborted at 20 % (share 20.0 %): Prometheus on the new color:" in flat, out[-3000:]
+    assert (state()["live"]["version"], state()["history"][-1]["result"]) == (live["version"], "rolled_back")
+    after = servers_state()
+    assert all(after["%s_%s" % (s, new)][0] == "maint" for s in SERVERS), after
+    assert all(w == 1 for _st, w in after.values()), after
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    assert_all(live["version"], live["color"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (analysis(url="http://127.0.0.1:9", query=FIVE_XX, max=0), "Prometheus at http://127.0.0.1:9 did not answer"),
+    (analysis(query='haproxy_server_status{proxy="no-such-backend"}', max=0), "returned no series"),
+    (analysis(query=FIVE_XX), "blue_green_canary_prometheus needs a url (http:// or https://), a query and max or min"),
+], ids=["no-answer", "no-series", "no-threshold"])
+def test_a_canary_analysis_that_cannot_judge_stops_before_traffic_moves(extra, message):
+    before = state()
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c6", *CANARY, *extra)
+    assert rc != 0 and squash(message) in squash(out), out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert state() == before
 
 
 @pytest.mark.parametrize("steps, message", [
