@@ -307,7 +307,9 @@ def test_a_bad_tls_certificate_is_refused_before_anything_changes(tmp_path, kind
     """#17 bad input: the load balancer refuses an app certificate that does not match its key or has
     expired, before any file is written, and never prints the key."""
     play = tmp_path / "lb.yml"
-    play.write_text("- hosts: lb\n  gather_facts: true\n  roles: [seed.fleet.load_balancer]\n")
+    # prepare.yml's play, with the apps below
+    play.write_text("- hosts: lb\n  gather_facts: true\n  roles:\n    - role: seed.fleet.load_balancer\n"
+                    "      vars: {load_balancer_check_inter: 500ms, load_balancer_stats_password: molecule-stats-secret}\n")
     bundle = _bundle(**kind)
     apps = tmp_path / "apps.json"
     apps.write_text(json.dumps({"load_balancer_apps": [{
