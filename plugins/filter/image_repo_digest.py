@@ -15,7 +15,7 @@ description:
   - Picks the C(sha256:...) digest of one repository from the C(RepoDigests) list Docker keeps for a pulled image
     (entries C(repository@sha256:...); short Docker Hub names and C(docker.io/library/...) match each other).
   - Fails with a clear message when the list has none for that repository, which is the case for an image loaded from an
-    archive or built locally.
+    archive or built locally - or returns O(missing) when it is given.
 author:
   - seed.fleet maintainers
 options:
@@ -28,6 +28,9 @@ options:
     description: The repository, without a tag or a digest.
     type: str
     required: true
+  missing:
+    description: What to return when the image has no digest from O(repository) (loaded or built locally); unset - fail.
+    type: str
 """
 
 EXAMPLES = r"""

@@ -64,8 +64,9 @@ def _canonical(repository):
     return host, path
 
 
-def repo_digest(repo_digests, repository):
-    """The digest of ``repository`` among an image's RepoDigests (entries repository@sha256:...)."""
+def repo_digest(repo_digests, repository, missing=None):
+    """The digest of ``repository`` among an image's RepoDigests (entries repository@sha256:...);
+    ``missing`` when it has none and ``missing`` is not None (an image loaded or built locally)."""
     check_repository(repository)
     if isinstance(repo_digests, str) or not isinstance(repo_digests, (list, tuple)):
         raise ValueError("expected the list RepoDigests of an image, got %r" % (repo_digests,))
@@ -74,5 +75,7 @@ def repo_digest(repo_digests, repository):
         repo, sep, digest = str(entry).partition("@")
         if sep and DIGEST.match(digest) and _canonical(repo) == wanted:
             return digest
+    if missing is not None:
+        return missing
     raise ValueError("the image has no digest from %s (RepoDigests: %s); an image loaded from an archive or built "
                      "here, not pulled, has none" % (repository, ", ".join(str(e) for e in repo_digests) or "none"))

@@ -76,3 +76,9 @@ def test_repo_digest(digests, repo, digest):
 def test_repo_digest_names_what_is_missing(digests, message):
     with pytest.raises(AnsibleFilterError, match="image_repo_digest: (the image )?" + message):
         image_repo_digest(digests, "r:5000/app")
+
+
+def test_repo_digest_missing_gives_the_default():
+    assert image_repo_digest([], "r:5000/app", "") == ""
+    assert image_repo_digest(["r:5000/other@" + D1], "r:5000/app", "none") == "none"
+    assert image_repo_digest(["r:5000/app@" + D1], "r:5000/app", "") == D1
