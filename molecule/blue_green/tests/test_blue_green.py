@@ -7,7 +7,8 @@ batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fa
 -> the deploy lock: while l1 deploys, a second deploy and a rollback stop at once; a stale lock is taken over.
 
 The tests run in file order and build on each other (one deploy history).
-Traffic is measured from inside the LB host against 127.0.0.1 (the frontend).
+Traffic is measured from inside lb1 against 127.0.0.1 (the frontend). lb2 takes no user traffic (the
+standby of an active/passive pair): after every deploy and rollback it must show what lb1 shows.
 """
 import json
 import os
@@ -21,7 +22,8 @@ import testinfra
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE")
-LB = testinfra.get_host("docker://blue_green-lb")
+LB = testinfra.get_host("docker://blue_green-lb1")
+LB2 = testinfra.get_host("docker://blue_green-lb2")
 APPS = [testinfra.get_host("docker://blue_green-app%d" % i) for i in (1, 2)]
 SERVERS = ["blue_green-app1", "blue_green-app2"]
 
@@ -85,12 +87,12 @@ def lb_versions(n=8):
     return out
 
 
-def state():
-    return json.loads(LB.check_output("cat /var/lib/seed-fleet/demo/state.json"))
+def state(lb=LB):
+    return json.loads(lb.check_output("cat /var/lib/seed-fleet/demo/state.json"))
 
 
-def server_status(backend="be_demo"):
-    rows = LB.check_output("echo 'show stat' | socat - unix:/run/haproxy/admin.sock").splitlines()
+def server_status(backend="be_demo", lb=LB):
+    rows = lb.check_output("echo 'show stat' | socat - unix:/run/haproxy/admin.sock").splitlines()
     head = rows[0].lstrip("# ").split(",")
     stat = {}
     for line in rows[1:]:
@@ -106,7 +108,7 @@ class Probe:
     def __init__(self, seconds, host="lb"):
         self.path = "/tmp/probe-%d.txt" % int(time.time() * 1000)
         LB.run("rm -f %s" % self.path)
-        subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", PROBE, str(seconds), self.path, host],
+        subprocess.run(["docker", "exec", "-d", "blue_green-lb1", "python3", "-c", PROBE, str(seconds), self.path, host],
                        check=True)
 
     def stop(self):
@@ -118,9 +120,31 @@ class Probe:
         return [line.split() for line in lines]
 
 
+def decisions(st):
+    """What a state file decided (the times in it are each LB's own: its switch, its write)."""
+    pick = ("color", "version", "image", "digest")
+    return ({k: (st.get("live") or {}).get(k) for k in pick}, {k: (st.get("previous") or {}).get(k) for k in pick},
+            [(h["action"], h["result"], h["version"], h["color"]) for h in st["history"]], st.get("counts"))
+
+
+def lb2_agrees(backend="be_demo", seconds=6):
+    """lb2 (no traffic) switched in the same step as lb1: the same decisions in its state file and the
+    same servers serving. Statuses are compared by their first word, for a few seconds: each LB's
+    health checks see a retired container go down at their own moment."""
+    assert decisions(state(LB2)) == decisions(state()), (state(LB2), state())
+    deadline = time.monotonic() + seconds
+    while True:
+        one, two = ({k: v.split()[0] for k, v in server_status(backend, lb).items()} for lb in (LB, LB2))
+        if one == two or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert one == two, (one, two)
+
+
 def assert_all(expected_version, expected_color):
     got = lb_versions()
     assert all(("version=%s color=%s" % (expected_version, expected_color)) in g and g.endswith("200") for g in got), got
+    lb2_agrees()
 
 
 def test_v1_is_live_through_the_lb():
@@ -176,7 +200,7 @@ def test_deploy_v2_moves_traffic_and_keeps_v1_warm():
     assert all(status[s + "_green"] == "UP" for s in SERVERS), status
     assert all(status[s + "_blue"] == "DRAIN" for s in SERVERS), status
     # The preview path (blue_green_preview_url) was probed through HAProxy before the switch.
-    assert re.search(r"Health gate through the load balancer's preview path\] \*+\n(?:skipping: \[[^\]]+\]\n)*ok: \[blue_green-lb\]", out), out[-3000:]
+    assert re.search(r"Health gate through the load balancer's preview path\] \*+\n(?:skipping: \[[^\]]+\]\n)*ok: \[blue_green-lb1\]", out), out[-3000:]
     preview = server_status("be_demo_preview")
     assert all(preview[s + "_green"] == "UP" for s in SERVERS), preview
     assert all(preview[s + "_blue"] == "MAINT" for s in SERVERS), preview
@@ -246,7 +270,7 @@ def test_version_failing_after_switch_is_rolled_back():
     assert rc != 0
     assert "post-switch verification failed" in out and "rolled back" in out
     # The load balancer's watch fell back by itself at the first breach (not the rescue, later).
-    assert re.search(r"blue_green-lb: \d+ (error\(s\) on the watched servers|watched server\(s\) not serving).*"
+    assert re.search(r"blue_green-lb1: \d+ (error\(s\) on the watched servers|watched server\(s\) not serving).*"
                      r"fell back to blue_green-app1_blue, blue_green-app2_blue", out), out[-3000:]
     assert_all("v1", "blue")
     last = state()["history"][-1]
@@ -324,7 +348,7 @@ def test_batched_deploy_leaves_a_failed_host_out():
     assert rc != 0  # app2 is reported failed
     rec = recap(out)
     assert rec["blue_green-app2"]["failed"] == 1, rec
-    assert rec["blue_green-lb"]["failed"] == 0 and rec["blue_green-app1"]["failed"] == 0, rec
+    assert rec["blue_green-lb1"]["failed"] == rec["blue_green-lb2"]["failed"] == 0 and rec["blue_green-app1"]["failed"] == 0, rec
     assert "blue_green-app2 did not get demo v5" in out
     assert_all("v5", "green")
     res = probe.results()
@@ -417,7 +441,7 @@ while time.time() < end and not os.path.exists(sys.argv[2] + ".stop"):
 
 def weights_sampler(seconds):
     path = "/tmp/weights-%d.txt" % int(time.time() * 1000)
-    subprocess.run(["docker", "exec", "-d", "blue_green-lb", "python3", "-c", WEIGHTS, str(seconds), path], check=True)
+    subprocess.run(["docker", "exec", "-d", "blue_green-lb1", "python3", "-c", WEIGHTS, str(seconds), path], check=True)
     return path
 
 
@@ -437,9 +461,9 @@ def weight_samples(path):
     return out
 
 
-def servers_state():
+def servers_state(lb=LB):
     """server -> (ready|drain|maint, weight) now."""
-    rows = [line.split() for line in LB.check_output("echo 'show servers state be_demo' | socat - unix:/run/haproxy/admin.sock")
+    rows = [line.split() for line in lb.check_output("echo 'show servers state be_demo' | socat - unix:/run/haproxy/admin.sock")
             .splitlines()[2:] if line.strip() and not line.startswith("#")]
     return dict((r[3], (admin(int(r[6])), int(r[7]))) for r in rows)
 
@@ -465,7 +489,7 @@ def test_canary_good_release_takes_its_share_step_by_step():
     assert (64, 256) in steps and (256, 256) in steps, samples[-5:]
     assert steps.index((64, 256)) < steps.index((256, 256))
     flat = " ".join(out.split())  # the callback folds long messages
-    assert re.search(r"blue_green-lb: \d+ request\(s\), 0 error\(s\) on the new color in [0-9.]+ s \(share 20.0 %\)", flat), \
+    assert re.search(r"blue_green-lb1: \d+ request\(s\), 0 error\(s\) on the new color in [0-9.]+ s \(share 20.0 %\)", flat), \
         out[-3000:]
     # ... and Prometheus (the LB host's, scraping HAProxy) saw no 5xx on the new color at each step
     assert flat.count("Prometheus on the new color: 2 sample(s), 0 breach(es)") == 2, out[-3000:]
@@ -473,6 +497,9 @@ def test_canary_good_release_takes_its_share_step_by_step():
     assert_all("c1", new)
     after = servers_state()
     assert all(after[n] == ("ready", 1) for n in news) and all(after[n] == ("drain", 1) for n in olds), after
+    assert servers_state(LB2) == after  # the standby LB (no traffic) did not hold the canary back, nor stay behind
+    assert re.search(r"enough traffic to judge: \d+ of 10 request\(s\) on the new color over 2 load balancer\(s\) "
+                     r"\(blue_green-lb1 \d+, blue_green-lb2 0\)", flat), out[-3000:]
     res = probe.results()
     assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
     last = state()["history"][-1]
@@ -490,11 +517,12 @@ def test_canary_bad_release_aborts_at_the_first_step():
     probe.stop()
     assert rc != 0
     assert "canary aborted at 20 % (share 20.0 %)" in out and "rolled back" in out, out[-3000:]
-    assert re.search(r"blue_green-lb: \d+ error\(s\) in \d+ request\(s\) on the watched servers", out), out[-3000:]
+    assert re.search(r"blue_green-lb1: \d+ error\(s\) in \d+ request\(s\) on the watched servers", out), out[-3000:]
     assert_all("c1", live["color"])
     after = servers_state()
     assert all(after["%s_%s" % (s, new)][0] == "maint" for s in SERVERS), after  # the canary in maint
     assert all(w == 1 for _st, w in after.values()), after  # the weights of the configuration
+    assert servers_state(LB2) == after  # the rescue took the canary out on the standby LB too
     last = state()["history"][-1]
     assert (last["version"], last["result"], last["strategy"]) == ("c2", "rolled_back", "canary")
     assert state()["live"]["version"] == "c1"
@@ -507,13 +535,18 @@ def test_canary_bad_release_aborts_at_the_first_step():
         assert app.run("docker inspect demo-%s" % new).rc != 0
 
 
-def test_canary_without_traffic_to_judge_is_no_pass():
+@pytest.mark.parametrize("low_traffic, at_least", [("fail", 2), ("hold", 2 + 3)])
+def test_canary_without_traffic_to_judge_is_no_pass(low_traffic, at_least):
+    """Over two LBs, their requests added up: none at all, at once (fail) or after the hold window (3 s)."""
     LB.run("for f in /tmp/probe-*.txt; do touch $f.stop; done")  # every earlier probe: no traffic at all
     time.sleep(0.5)
     rc, out = playbook("deploy.yml", "-e", "blue_green_version=c3", *CANARY, "-e", "blue_green_canary_pause=2",
-                       "-e", "blue_green_canary_low_traffic=fail")
+                       "-e", "blue_green_canary_low_traffic=%s" % low_traffic, "-e", "blue_green_canary_hold_seconds=3")
     assert rc != 0
-    assert "canary aborted at 20 %" in out and "not enough traffic to judge: 0 of 10 request(s)" in out, out[-3000:]
+    flat = " ".join(out.split())
+    found = re.search(r"canary aborted at 20 % \(share 20.0 %\): not enough traffic to judge: 0 of 10 request\(s\) on the new "
+                      r"color over 2 load balancer\(s\) \(blue_green-lb1 0, blue_green-lb2 0\) in ([0-9.]+) s", flat)
+    assert found and float(found.group(1)) >= at_least, out[-3000:]
     assert state()["live"]["version"] == "c1"
     assert state()["history"][-1]["result"] == "rolled_back"
 
@@ -667,7 +700,7 @@ def test_a_failing_post_switch_smoke_command_rolls_back():
     rc, out = playbook("deploy.yml", "-e", "blue_green_version=h2", "-e", "blue_green_verify_seconds=3", "-e", json.dumps({
         "blue_green_post_switch_command": ["sh", "-c", 'test "$SEED_FLEET_VERSION" = h1']}))
     assert rc != 0, out[-3000:]
-    assert squash("post-switch command failed on blue_green-lb") in squash(out), out[-3000:]
+    assert squash("post-switch command failed on blue_green-lb1") in squash(out), out[-3000:]
     assert state()["live"] == before and state()["history"][-1]["result"] == "rolled_back"
     assert_all(before["version"], before["color"])
 
