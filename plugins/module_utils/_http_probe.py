@@ -23,7 +23,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import codecs
-import math
 import re
 import socket
 import threading
@@ -33,6 +32,8 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, unquote, urlsplit, urlunsplit
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.seed.fleet.plugins.module_utils._numbers import NumberError, bounded
 
 # Bodies are read up to this many bytes for body_regex (health pages are small).
 MAX_BODY = 1024 * 1024
@@ -114,14 +115,9 @@ def latency_stats(latencies):
 
 def _number(option, value, kind, low, low_inclusive, high):
     try:
-        number = kind(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ProbeError(option, "must be a number, got %r" % (value,))
-    bound = ">=" if low_inclusive else ">"
-    too_low = number < low if low_inclusive else number <= low
-    if isinstance(number, float) and not math.isfinite(number) or too_low or number > high:
-        raise ProbeError(option, "must be %s %s and <= %s, got %s" % (bound, low, high, value))
-    return number
+        return bounded(option, value, kind, low, high, low_inclusive)
+    except NumberError as exc:
+        raise ProbeError(option, exc.reason)
 
 
 def _check_url(url):

@@ -33,6 +33,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 
+from ansible_collections.seed.fleet.plugins.module_utils._numbers import bounded
+
 API_PATH = "/api/v1/query"
 MODES = ("judge", "answers")
 NO_DATA = ("fail", "breach")
@@ -145,21 +147,6 @@ def render_query(query, variables):
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], query)
 
 
-def _number(option, value, kind, low, high=None, low_inclusive=True):
-    try:
-        number = kind(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError("%s must be a number, got %r" % (option, value))
-    if isinstance(number, float) and not math.isfinite(number):
-        raise ValueError("%s must be a finite number, got %s" % (option, value))
-    too_low = number < low if low_inclusive else number <= low
-    if too_low or (high is not None and number > high):
-        bound = ">=" if low_inclusive else ">"
-        upper = " and <= %s" % high if high is not None else ""
-        raise ValueError("%s must be %s %s%s, got %s" % (option, bound, low, upper, value))
-    return number
-
-
 def check_options(mode="judge", max_value=None, min_value=None, samples=1, interval=2.0, failure_limit=0,
                   no_data="fail", timeout=5.0):
     """The numbers checked and converted, as a dict; ValueError naming the option that is wrong."""
@@ -170,12 +157,12 @@ def check_options(mode="judge", max_value=None, min_value=None, samples=1, inter
     out = {
         "mode": mode,
         "no_data": no_data,
-        "samples": _number("samples", samples, int, 1, MAX_SAMPLES),
-        "interval": _number("interval", interval, float, 0, MAX_SECONDS),
-        "failure_limit": _number("failure_limit", failure_limit, int, 0),
-        "timeout": _number("timeout", timeout, float, 0, MAX_SECONDS, low_inclusive=False),
-        "max_value": None if max_value is None else _number("max_value", max_value, float, -float("inf")),
-        "min_value": None if min_value is None else _number("min_value", min_value, float, -float("inf")),
+        "samples": bounded("samples", samples, int, 1, MAX_SAMPLES),
+        "interval": bounded("interval", interval, float, 0, MAX_SECONDS),
+        "failure_limit": bounded("failure_limit", failure_limit, int, 0),
+        "timeout": bounded("timeout", timeout, float, 0, MAX_SECONDS, low_inclusive=False),
+        "max_value": None if max_value is None else bounded("max_value", max_value, float, -float("inf")),
+        "min_value": None if min_value is None else bounded("min_value", min_value, float, -float("inf")),
     }
     if mode == "answers":
         return out
