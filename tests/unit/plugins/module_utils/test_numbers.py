@@ -18,7 +18,7 @@ from ansible_collections.seed.fleet.plugins.module_utils._numbers import NumberE
 ])
 def test_numbers_within_their_bounds(value, kind, low, high, inclusive, expected):
     got = bounded("opt", value, kind, low, high, inclusive)
-    assert got == expected and type(got) is kind
+    assert got == expected and isinstance(got, kind)
 
 
 @pytest.mark.parametrize("value, kind, low, high, inclusive, reason", [
