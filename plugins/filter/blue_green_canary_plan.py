@@ -19,6 +19,8 @@ description:
     steps that do not increase, a last step that is not 100, a server count below 1 for the new color."
   - With no server of the old color (a first deploy, nothing is live) there is nothing to split, and the
     plan is empty (the deploy switches at once).
+  - With O(approval), the plan ends at that step, marked C(approval) (the deploy waits there for a person); with
+    O(after), it starts after that step (a promoted canary goes on from where it waited).
 author:
   - seed.fleet maintainers
 options:
@@ -35,6 +37,14 @@ options:
     description: How many servers of the old (live) color take traffic.
     type: int
     required: true
+  approval:
+    description: The step (one of the steps below 100) after which the canary waits for approval; 0 for none.
+    type: int
+    default: 0
+  after:
+    description: Leave out the steps up to this one (they ran before the canary waited); 0 for none.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -48,7 +58,8 @@ RETURN = r"""
 _value:
   description:
     - One entry per step below 100 %, in order - C(percent) (asked), C(new_weight) and C(old_weight) (per server)
-      and C(share) (the percent the weights give, to one decimal).
+      and C(share) (the percent the weights give, to one decimal), and C(approval) (true on the step the canary
+      waits after).
   type: list
   elements: dict
 """
@@ -104,17 +115,35 @@ def weights(percent, new_servers, old_servers):
     return new_weight, old_weight, round(share, 1)
 
 
-def blue_green_canary_plan(steps, new_servers, old_servers):
+def _step(value, steps, what):
+    """0, or one of the steps below 100."""
+    number = _count(value, what, 0)
+    if number and number not in steps[:-1]:
+        _fail("%s must be 0 or one of the steps below 100 (%s), got %d"
+              % (what, ", ".join(str(s) for s in steps[:-1]) or "none", number))
+    return number
+
+
+def blue_green_canary_plan(steps, new_servers, old_servers, approval=0, after=0):
     """The weights of every step below 100 % (see DOCUMENTATION)."""
     checked = check_steps(steps)
     new_servers = _count(new_servers, "new_servers", 1)
     old_servers = _count(old_servers, "old_servers", 0)
+    approval = _step(approval, checked, "the approval step")
+    after = _step(after, checked, "the step to go on after")
+    if approval and approval <= after:
+        _fail("the approval step (%d) must come after the step to go on after (%d)" % (approval, after))
     if old_servers == 0:
         return []
     plan = []
     for percent in checked[:-1]:
+        if percent <= after:
+            continue
         new_weight, old_weight, share = weights(percent, new_servers, old_servers)
-        plan.append({"percent": percent, "new_weight": new_weight, "old_weight": old_weight, "share": share})
+        plan.append({"percent": percent, "new_weight": new_weight, "old_weight": old_weight, "share": share,
+                     "approval": percent == approval})
+        if percent == approval:
+            break
     return plan
 
 

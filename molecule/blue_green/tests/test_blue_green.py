@@ -4,6 +4,7 @@ v4 failing after the switch rolled back automatically -> repeated deploy changed
 batched v5 stopped by a failing host -> batched v5 leaving that host out (max_fail_percentage)
 -> v6 whose previous color is retired after 2 s -> a rollback that must redeploy v5 -> canaries: c1 takes
 20 % then 50 % and is promoted, c2 (bad) aborted at 20 %, c3 without traffic aborted, bad steps refused
+-> a canary waiting at its approval step: g1 promoted by a later run, g2 aborted, g3 aborted at its deadline by the LBs
 -> the deploy lock: while l1 deploys, a second deploy and a rollback stop at once; a stale lock is taken over.
 
 The tests run in file order and build on each other (one deploy history).
@@ -89,6 +90,12 @@ def lb_versions(n=8):
 
 def state(lb=LB):
     return json.loads(lb.check_output("cat /var/lib/seed-fleet/demo/state.json"))
+
+
+def locks_left(app="demo"):
+    """The load balancers where a deploy lock of the app is left (none between runs)."""
+    return [name for name, lb in (("lb1", LB), ("lb2", LB2))
+            if lb.run("test -e /var/lib/seed-fleet/%s/deploy.lock" % app).rc == 0]
 
 
 def server_status(backend="be_demo", lb=LB):
@@ -610,6 +617,130 @@ def test_bad_canary_steps_are_refused_before_anything_changes(steps, message):
     assert state() == before
 
 
+# --- the manual gate (issue 16 item 3): a canary waits at its approval step for a later run -----------
+
+DEADLINE_TIMER = "seed-fleet-demo-canary-deadline.timer"
+
+
+def waiting(version, *extra):
+    """Deploy `version` as a canary that waits after its 20 % step; traffic meanwhile (the step needs 10 requests)."""
+    probe = Probe(300)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=%s" % version, *CANARY,
+                       "-e", "blue_green_canary_approval_step=20", *extra)
+    probe.stop()
+    assert rc == 0, out[-3000:]
+    assert squash("waits for a decision until") in squash(out), out[-3000:]
+    return probe
+
+
+def colors():
+    live = state()["live"]["color"]
+    return live, "green" if live == "blue" else "blue"
+
+
+def test_bad_approval_step_is_refused_before_anything_changes():
+    before = state()
+    rc, out = playbook("deploy.yml", "-e", "blue_green_version=c4", *CANARY, "-e", "blue_green_canary_approval_step=30")
+    assert rc != 0 and squash("the approval step must be 0 or one of the steps below 100 (20, 50), got 30") in squash(out), \
+        out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert state() == before
+
+
+def test_a_canary_waits_at_its_approval_step_until_a_run_promotes_it():
+    old, new = colors()
+    before = state()
+    live_version = before["live"]["version"]
+    waiting("g1")
+    # waiting is no deploy yet: the history and its counters are as they were
+    assert (state()["history"], state()["counts"]) == (before["history"], before["counts"])
+    news, olds = ["%s_%s" % (s, new) for s in SERVERS], ["%s_%s" % (s, old) for s in SERVERS]
+    held = servers_state()
+    # 20 % with two servers each: 64 against 256, both colors ready; the standby LB holds the same
+    assert all(held[n] == ("ready", 64) for n in news) and all(held[n] == ("ready", 256) for n in olds), held
+    assert servers_state(LB2) == held
+    for lb in (LB, LB2):
+        st = state(lb)
+        assert (st["canary"]["version"], st["canary"]["percent"], st["canary"]["color"]) == ("g1", 20, new), st["canary"]
+        assert st["live"]["version"] == live_version
+        assert lb.run("systemctl is-active %s" % DEADLINE_TIMER).stdout.strip() == "active"
+    served = {v.split("version=")[1].split()[0] for v in lb_versions(30) if "version=" in v}
+    assert served == {live_version, "g1"}, served  # both versions answer users while it waits
+    prom = LB.check_output("cat /var/lib/prometheus/node-exporter/seed_fleet_deploy_demo.prom")
+    assert re.search(r'seed_fleet_canary_approval_deadline_seconds\{app="demo",version="g1",color="%s",step="20"\} \d' % new,
+                     prom), prom
+    # while it waits, a new deploy and a rollback stop before they change anything, and say what to run
+    for args, message in ((("deploy.yml", "-e", "blue_green_version=c6"), "-e blue_green_canary_decision=promote (or =abort)"),
+                          (("rollback.yml",), "abort it instead")):
+        rc, out = playbook(*args)
+        assert rc != 0 and squash(message) in squash(out), out[-3000:]
+        assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+        # every LB let go of the lock (a failing run_once task once left it on all but the first)
+        assert locks_left() == [], (args, locks_left())
+    assert servers_state() == held
+    # check mode says what the promotion would do, and changes nothing
+    before_check = state()
+    rc, out = playbook("deploy.yml", "--check", "-e", "blue_green_canary_decision=promote")
+    assert rc == 0 and squash("check mode: would promote demo g1") in squash(out), out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
+    assert (state(), servers_state(), locks_left()) == (before_check, held, [])
+    assert LB2.run("systemctl is-active %s" % DEADLINE_TIMER).stdout.strip() == "active"
+    # the promotion: no version needed; the remaining step (50 %), the switch and its window
+    probe = Probe(300)
+    rc, out = playbook("deploy.yml", "-e", "blue_green_canary_decision=promote", "-e", "blue_green_canary_pause=4",
+                       "-e", "blue_green_canary_min_requests=10")
+    probe.stop()
+    assert rc == 0, out[-3000:]
+    assert "canary step 50 %" in out and "canary step 20 %" not in out, out[-3000:]
+    assert_all("g1", new)
+    res = probe.results()
+    assert res and all(r[1] == "200" for r in res), [r for r in res if r[1] != "200"][:5]
+    st = state()
+    assert not st.get("canary") and (st["history"][-1]["version"], st["history"][-1]["result"]) == ("g1", "success")
+    assert st["history"][-1]["strategy"] == "canary"
+    for lb in (LB, LB2):
+        assert lb.run("systemctl is-active %s" % DEADLINE_TIMER).stdout.strip() != "active"
+    # nothing waits now: a decision is refused
+    rc, out = playbook("deploy.yml", "-e", "blue_green_canary_decision=abort")
+    assert rc != 0 and "no canary waits for a decision, so there is nothing to abort" in " ".join(out.split()), out[-3000:]
+
+
+def test_an_aborted_canary_leaves_the_live_color_alone():
+    old, new = colors()
+    waiting("g2")
+    rc, out = playbook("deploy.yml", "-e", "blue_green_canary_decision=abort")
+    assert rc == 0, out[-3000:]
+    assert "aborted on request" in " ".join(out.split()), out[-3000:]
+    assert_all("g1", old)
+    after = servers_state()
+    assert all(after["%s_%s" % (s, new)][0] == "maint" for s in SERVERS) and all(w == 1 for _st, w in after.values()), after
+    assert servers_state(LB2) == after
+    st = state()
+    assert not st.get("canary") and (st["history"][-1]["version"], st["history"][-1]["result"]) == ("g2", "aborted")
+    for app in APPS:
+        assert app.run("docker inspect demo-%s" % new).rc != 0
+
+
+def test_a_canary_nobody_approves_is_aborted_at_its_deadline_by_the_load_balancers():
+    old, new = colors()
+    waiting("g3", "-e", "blue_green_canary_approval_timeout=20")
+    deadline = state()["canary"]["expires_at"]
+    time.sleep(max(0.0, deadline - time.time()) + 4)
+    # the timers took the canary out on both LBs, no Ansible run needed
+    after = servers_state()
+    assert all(after["%s_%s" % (s, new)][0] == "maint" for s in SERVERS) and all(w == 1 for _st, w in after.values()), after
+    assert servers_state(LB2) == after
+    assert_all("g1", old)
+    # a promotion that comes too late records the abort and fails, saying why
+    rc, out = playbook("deploy.yml", "-e", "blue_green_canary_decision=promote")
+    assert rc != 0 and "no approval came before" in " ".join(out.split()), out[-3000:]
+    st = state()
+    assert not st.get("canary") and (st["history"][-1]["version"], st["history"][-1]["result"]) == ("g3", "aborted")
+    for app in APPS:
+        assert app.run("docker inspect demo-%s" % new).rc != 0
+    assert_all("g1", old)
+
+
 # --- the deploy lock (issue 17 item 5): one deploy or rollback of an app at a time ---------------------
 
 LOCK = "/var/lib/seed-fleet/demo/deploy.lock"
@@ -862,3 +993,4 @@ def test_a_bad_digest_or_refused_login_stops_before_anything(vaulted, extra, mes
     assert all(r["changed"] == 0 for r in recap(out).values()), recap(out)
     assert api_state() == before
     assert api_images() == images
+    assert locks_left("api") == []

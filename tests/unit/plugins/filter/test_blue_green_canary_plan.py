@@ -11,8 +11,18 @@ from ansible_collections.seed.fleet.plugins.filter.blue_green_canary_plan import
 def test_default_steps_two_and_two():
     plan = blue_green_canary_plan([5, 25, 50, 100], 2, 2)
     assert [s["percent"] for s in plan] == [5, 25, 50]  # 100 is the switch itself
-    assert plan[0] == {"percent": 5, "new_weight": 13, "old_weight": 256, "share": 4.8}
-    assert plan[2] == {"percent": 50, "new_weight": 256, "old_weight": 256, "share": 50.0}
+    assert plan[0] == {"percent": 5, "new_weight": 13, "old_weight": 256, "share": 4.8, "approval": False}
+    assert plan[2] == {"percent": 50, "new_weight": 256, "old_weight": 256, "share": 50.0, "approval": False}
+
+
+def test_the_plan_ends_at_the_approval_step_and_goes_on_after_it():
+    waits = blue_green_canary_plan([5, 25, 50, 100], 2, 2, approval=25)
+    assert [(s["percent"], s["approval"]) for s in waits] == [(5, False), (25, True)]
+    goes_on = blue_green_canary_plan([5, 25, 50, 100], 2, 2, after=25)
+    assert [(s["percent"], s["approval"]) for s in goes_on] == [(50, False)]
+    assert goes_on[0] == blue_green_canary_plan([5, 25, 50, 100], 2, 2)[2]  # the same weights as without a wait
+    assert blue_green_canary_plan([5, 25, 50, 100], 2, 2, approval="50", after="5")[-1]["approval"] is True
+    assert blue_green_canary_plan([5, 25, 50, 100], 2, 2, after=50) == []  # only the switch is left
 
 
 @pytest.mark.parametrize(("steps", "new", "old"), [
@@ -52,6 +62,20 @@ def test_only_the_switch():
 def test_bad_steps_are_refused(steps, new, old, message):
     with pytest.raises(AnsibleFilterError) as err:
         blue_green_canary_plan(steps, new, old)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("approval", "after", "message"), [
+    (100, 0, "the approval step must be 0 or one of the steps below 100 (5, 25, 50), got 100"),
+    (30, 0, "the approval step must be 0 or one of the steps below 100"),
+    (-5, 0, "the approval step must be at least 0"),
+    (0, 7, "the step to go on after must be 0 or one of the steps below 100"),
+    (25, 25, "the approval step (25) must come after the step to go on after (25)"),
+    (5, 25, "must come after"),
+])
+def test_a_bad_approval_step_is_refused(approval, after, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        blue_green_canary_plan([5, 25, 50, 100], 2, 2, approval=approval, after=after)
     assert message in str(err.value)
 
 
