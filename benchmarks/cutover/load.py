@@ -14,6 +14,9 @@ import asyncio
 import os
 import time
 
+# The longest load run.py may ask for: every load stops by itself.
+MAX_SECONDS = 4 * 3600
+
 
 async def read_response(reader):
     head = await reader.readuntil(b"\r\n\r\n")
@@ -75,7 +78,7 @@ async def main():
     args = parser.parse_args()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load.py sends traffic to 127.0.0.1 only")
-    stop_at = time.time() + min(args.duration, 3600)
+    stop_at = time.time() + min(args.duration, MAX_SECONDS)
     with open(args.out, "w", buffering=1) as out:
         tasks = [worker(args, mode, kind, out, stop_at)
                  for mode in ("ka", "close")

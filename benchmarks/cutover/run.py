@@ -21,6 +21,7 @@ Usage: benchmarks/cutover/run.py [--deploys 5] [--diy 3] [--bad-releases 0] [--c
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import json
 import os
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from load import MAX_SECONDS as LOAD_MAX_SECONDS  # benchmarks/cutover/load.py, beside this file
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -84,8 +87,10 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
                       and steady[0] <= r["start"] < steady[1] and not failed(r)] for m in ("ka", "close")}
     result["steady_quiet_start"] = {m: {"requests": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
                                     for m, v in fast_quiet.items()}
+    rows.sort(key=lambda r: r["start"])
+    starts = [r["start"] for r in rows]
     for op in ops:  # switch moments and the old color's last answers
-        win = [r for r in rows if op["t_start"] <= r["start"] <= op["t_end"] + 2.5]
+        win = rows[bisect.bisect_left(starts, op["t_start"]):bisect.bisect_right(starts, op["t_end"] + 2.5)]
         op["requests"] = win
         new = [r["start"] for r in win if r["version"] == op["to_version"]]
         old = [r for r in win if r["version"] == op["from_version"]]
@@ -99,8 +104,13 @@ def analyse(rows: list[dict], ops: list[dict], steady: tuple[float, float]) -> d
         op["call_to_last_old_fast_response_s"] = round(max(old_fast) - op["t_call"], 3) if old_fast else None
     # Steady = the same run, more than 3 s away from every switch (playbooks may be running).
     switches = sorted(o["t_switch"] for o in ops)
+
+    def far_from_switches(t):
+        i = bisect.bisect_left(switches, t)
+        return all(abs(t - switches[j]) > 3 for j in (i - 1, i) if 0 <= j < len(switches))
+
     far = [r for r in rows if r["kind"] == "fast" and not failed(r) and steady[0] <= r["start"]
-           and all(abs(r["start"] - t) > 3 for t in switches)]
+           and far_from_switches(r["start"])]
     result["steady"] = {m: {"requests": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
                         for m, v in ((m, [r["lat"] for r in far if r["mode"] == m]) for m in ("ka", "close"))}
     bad = [o for o in ops if o["name"] == "ours-bad-release"]
@@ -207,7 +217,10 @@ def main() -> int:
                         help="canary deploys of a good release (each rolled back after) and of a bad one (each)")
     parser.add_argument("--canary-pause", type=int, default=10, help="seconds per canary step (5, 25, 50 %%)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark fleet afterwards")
-    parser.add_argument("--max-seconds", type=int, default=2400, help="hard bound of the load")
+    parser.add_argument("--max-seconds", type=int, default=2400,
+                        help="hard bound of the load (at most 4 h); no operation starts that might outlast it")
+    parser.add_argument("--pause", type=float, default=0.01,
+                        help="seconds between two requests of a fast worker (more: a lighter load, for a long soak)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ansible.log").write_text("")
@@ -222,14 +235,28 @@ def main() -> int:
 
     say("load starts")
     load = subprocess.Popen([sys.executable, str(HERE / "load.py"), "--out", str(OUT / "load.csv"),
-                             "--duration", str(args.max_seconds), "--stop-file", str(STOP)])
+                             "--duration", str(args.max_seconds), "--stop-file", str(STOP), "--pause", str(args.pause)])
     ops: list[dict] = []
+    cut_short = []
     try:
         t_load = time.time()
+        load_ends = t_load + min(args.max_seconds, LOAD_MAX_SECONDS)
+
+        def room_for(name: str) -> bool:
+            """Whether an operation can start and end under the load: twice the longest so far, 60 s at first."""
+            longest = max((o["t_end"] - o["t_start"] for o in ops), default=30.0)
+            if time.time() + 2 * longest + 10 < load_ends:
+                return True
+            say(f"the load ends in {load_ends - time.time():.0f} s: no more {name}")
+            cut_short.append(name)
+            return False
+
         time.sleep(12)
         steady = (t_load + 2, time.time())
         live = "v1"
         for i in range(args.deploys):
+            if not room_for("deploy and rollback cycles"):
+                break
             version = f"v{i + 2}"
             for name, pb, extra in (("ours-deploy", "playbooks/deploy.yml", ["-e", f"blue_green_version={version}"]),
                                     ("ours-rollback", "playbooks/rollback.yml", [])):
@@ -293,6 +320,9 @@ def main() -> int:
             rows.append({"start": float(start), "lat": float(lat), "mode": mode, "kind": kind, "status": int(status),
                          "version": version, "err": err})
     result = analyse(rows, ops, steady)
+    result["cycles"] = sum(1 for o in ops if o["name"] == "ours-rollback")
+    result["cut_short"] = cut_short
+    result["load_pause_s"] = args.pause
     result["operations"] = [{k: v for k, v in o.items() if k != "requests"} for o in ops]
     suite = os.environ.get("SEED_FLEET_SUITE") or "bookworm"
     result["suite"] = suite
@@ -302,7 +332,9 @@ def main() -> int:
         "" if suite == "bookworm" else "SEED_FLEET_SUITE=%s " % suite, args.deploys, args.diy,
         " --bad-releases %d --fail-after %d" % (args.bad_releases, args.fail_after) if args.bad_releases else "") + (
         " --canaries %d --canary-pause %d --fail-after %d" % (args.canaries, args.canary_pause, args.fail_after)
-        if args.canaries else "")
+        if args.canaries else "") + (
+        " --max-seconds %d" % args.max_seconds if args.max_seconds != 2400 else "") + (
+        " --pause %s" % args.pause if args.pause != 0.01 else "")
     (OUT / "result.json").write_text(json.dumps(result, indent=2))
     if PLOT_PY.exists():
         subprocess.call([str(PLOT_PY), str(HERE / "plot.py"), str(OUT)])

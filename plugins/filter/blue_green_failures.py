@@ -19,8 +19,8 @@ description:
   - V(gate) - the hosts of O(hosts) that did not pass the health gate of their batch (C(__blue_green_gate_ok) unset),
     with their C(__blue_green_host_failure), or O(no_result) when they have none (unreachable, failed earlier).
   - V(lb_up) - the hosts of O(hosts) whose new server (C(<host>_<color>)) a load balancer of O(lbs) does not see
-    C(UP), C(DRAIN) or C(no check) in its C(show stat) reply (registered as C(__blue_green_stat)); a load balancer
-    without a reply sees nothing up.
+    up, as named in RV(seed.fleet.haproxy_backend_info#module:not_up) of its M(seed.fleet.haproxy_backend_info)
+    result (registered as C(__blue_green_stat)); a load balancer without a result sees nothing up.
   - V(post_switch) - the hosts of O(hosts) whose check after the switch (C(__blue_green_verify)) failed or is
     missing, or whose new server a load balancer of O(lbs) reported down in its window (C(__blue_green_lb_verdict)).
 author:
@@ -48,9 +48,6 @@ options:
     type: list
     elements: str
     default: []
-  backend:
-    description: The app's HAProxy backend (V(lb_up)).
-    type: str
   color:
     description: The new color (V(lb_up), V(post_switch)).
     type: str
@@ -68,7 +65,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     __blue_green_failed_hosts: >-
       {{ __blue_green_failed_hosts | seed.fleet.blue_green_failures('lb_up', hostvars, groups['app'], lbs=groups['lb'],
-         backend='be_demo', color='green', timeout=30) }}
+         color='green', timeout=30) }}
 """
 
 RETURN = r"""
@@ -77,27 +74,13 @@ _value:
   type: dict
 """
 
-import csv
-import io
-import re
-
 from ansible.errors import AnsibleFilterError
 
 NO_RESULT = "no result (host unreachable or failed earlier)"
-_UP = re.compile(r"^(UP|DRAIN|no check)")
 
 
 def _vars(hostvars, host):
     return hostvars.get(host) or {}
-
-
-def stat_rows(text, backend):
-    """Rows of a ``show stat`` CSV reply (first line ``# pxname,...``) for one backend's servers."""
-    lines = (text or "").splitlines()
-    if not lines or not lines[0].startswith("# "):
-        return []
-    reader = csv.DictReader(io.StringIO("\n".join([lines[0][2:]] + lines[1:])))
-    return [row for row in reader if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND")]
 
 
 def _gate(out, hostvars, hosts, no_result):
@@ -107,18 +90,20 @@ def _gate(out, hostvars, hosts, no_result):
             out[host] = hv.get("__blue_green_host_failure") or no_result
 
 
-def _lb_up(out, hostvars, hosts, lbs, backend, color, timeout):
-    if not backend or not color:
-        raise AnsibleFilterError("blue_green_failures('lb_up') needs backend and color")
+def _lb_up(out, hostvars, hosts, lbs, color, timeout):
+    if not color:
+        raise AnsibleFilterError("blue_green_failures('lb_up') needs color")
     for lb in lbs:
-        stat = _vars(hostvars, lb).get("__blue_green_stat") or {}
-        rows = dict((row["svname"], row) for row in stat_rows(stat.get("stdout"), backend))
+        result = _vars(hostvars, lb).get("__blue_green_stat") or {}
+        not_up = result.get("not_up")
         for host in hosts:
+            server = "%s_%s" % (host, color)
             if host in out:
                 continue
-            status = (rows.get("%s_%s" % (host, color)) or {}).get("status") or "no answer from the runtime API"
-            if not _UP.match(status):
-                out[host] = "HAProxy on %s sees %s_%s %s after %s s" % (lb, host, color, status, timeout)
+            if not isinstance(not_up, dict):
+                out[host] = "HAProxy on %s: no answer from the runtime API (%s)" % (lb, result.get("msg") or NO_RESULT)
+            elif server in not_up:
+                out[host] = "HAProxy on %s sees %s %s after %s s" % (lb, server, not_up[server], timeout)
 
 
 def _post_switch(out, hostvars, hosts, lbs, color, no_result):
@@ -144,7 +129,7 @@ def _truthy(value):
     return bool(value)
 
 
-def blue_green_failures(failed, check, hostvars, hosts, lbs=None, backend=None, color=None, timeout=None,
+def blue_green_failures(failed, check, hostvars, hosts, lbs=None, color=None, timeout=None,
                         no_result=NO_RESULT):
     """Host -> reason: ``failed`` with the hosts that failed ``check`` added."""
     if not isinstance(failed, dict):
@@ -155,7 +140,7 @@ def blue_green_failures(failed, check, hostvars, hosts, lbs=None, backend=None, 
     if check == "gate":
         _gate(out, hostvars, hosts, no_result)
     elif check == "lb_up":
-        _lb_up(out, hostvars, hosts, lbs, backend, color, timeout)
+        _lb_up(out, hostvars, hosts, lbs, color, timeout)
     elif check == "post_switch":
         if not color:
             raise AnsibleFilterError("blue_green_failures('post_switch') needs color")

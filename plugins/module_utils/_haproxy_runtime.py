@@ -733,6 +733,45 @@ def mismatches(actions, servers):
     return out
 
 
+# Health statuses (show stat) that mean HAProxy's own checks see a server up: UP (also "UP 1/3", checks
+# starting to fail), DRAIN (up, no new traffic) and "no check". Not DOWN (nor "DOWN 1/2"), MAINT, NOLB.
+_UP_RE = re.compile(r"^(UP|DRAIN|no check)")
+
+
+def is_up(health):
+    """Whether a ``show stat`` status means HAProxy's checks see the server up."""
+    return bool(_UP_RE.match(health or ""))
+
+
+def not_up(servers, names):
+    """name -> its status for the named servers HAProxy does not see up ("absent": not in the backend)."""
+    out = {}
+    for name in names:
+        if name not in servers:
+            out[name] = "absent"
+        elif not is_up(servers[name].get("health")):
+            out[name] = servers[name].get("health") or "unknown"
+    return out
+
+
+def wait_up(client, backend, names, seconds, interval=0.5, clock=None, sleep=None):
+    """Read the backend until HAProxy sees every named server up, or ``seconds`` have passed.
+
+    Returns (servers at the last read, the named servers not up then, seconds waited); never raises
+    for a server that stays down: the caller decides what a server not up means.
+    """
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
+    start = clock()
+    while True:
+        servers = client.servers(backend)
+        waiting = not_up(servers, names)
+        waited = clock() - start
+        if not waiting or waited >= seconds:
+            return servers, waiting, round(waited, 3)
+        sleep(min(interval, seconds - waited))
+
+
 def wait_drained(client, backend, names, timeout, interval=0.5, clock=None, sleep=None):
     """Poll until every named server has 0 current sessions; returns the last read.
 

@@ -7,17 +7,10 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.seed.fleet.plugins.filter.blue_green_failures import (
-    NO_RESULT, FilterModule, blue_green_failures, stat_rows)
+    NO_RESULT, FilterModule, blue_green_failures)
 
-STAT = """# pxname,svname,qcur,status,weight
-be_demo,FRONTEND,0,OPEN,
-be_demo,app1_green,0,UP,1
-be_demo,app2_green,0,DOWN,1
-be_demo,app3_green,0,DRAIN,1
-be_demo,app4_green,0,no check,1
-be_other,app2_green,0,UP,1
-be_demo,BACKEND,0,UP,3
-"""
+# What seed.fleet.haproxy_backend_info registered on each load balancer (__blue_green_stat).
+LB1 = {"servers": {}, "not_up": {"app2_green": "DOWN", "app5_green": "absent"}}
 APPS = ["app1", "app2", "app3", "app4", "app5"]
 
 
@@ -29,22 +22,21 @@ def test_gate_failures_with_their_reason_or_none():
     assert list(got)[0] == "app9"
 
 
-def test_stat_rows_are_the_backends_servers():
-    assert [r["svname"] for r in stat_rows(STAT, "be_demo")] == ["app1_green", "app2_green", "app3_green", "app4_green"]
-    assert stat_rows("", "be_demo") == [] and stat_rows("Unknown command", "be_demo") == []
-
-
 def test_lb_up_names_the_lb_and_the_state_it_sees():
-    hostvars = {"lb1": {"__blue_green_stat": {"stdout": STAT}}, "lb2": {}}
-    got = blue_green_failures({"app1": "gate"}, "lb_up", hostvars, APPS, lbs=["lb1"], backend="be_demo",
-                              color="green", timeout=30)
+    hostvars = {"lb1": {"__blue_green_stat": LB1}, "lb2": {}}
+    got = blue_green_failures({"app1": "gate"}, "lb_up", hostvars, APPS, lbs=["lb1"], color="green", timeout=30)
     assert got == {"app1": "gate", "app2": "HAProxy on lb1 sees app2_green DOWN after 30 s",
-                   "app5": "HAProxy on lb1 sees app5_green no answer from the runtime API after 30 s"}
-    # a load balancer without a reply sees nothing up; a host keeps its first reason
-    got = blue_green_failures({}, "lb_up", hostvars, ["app1", "app2"], lbs=["lb1", "lb2"], backend="be_demo",
-                              color="green", timeout=30)
+                   "app5": "HAProxy on lb1 sees app5_green absent after 30 s"}
+    # a load balancer without a result sees nothing up; a host keeps its first reason
+    got = blue_green_failures({}, "lb_up", hostvars, ["app1", "app2"], lbs=["lb1", "lb2"], color="green", timeout=30)
     assert got == {"app2": "HAProxy on lb1 sees app2_green DOWN after 30 s",
-                   "app1": "HAProxy on lb2 sees app1_green no answer from the runtime API after 30 s"}
+                   "app1": "HAProxy on lb2: no answer from the runtime API (%s)" % NO_RESULT}
+
+
+def test_lb_up_says_why_the_runtime_api_did_not_answer():
+    hostvars = {"lb1": {"__blue_green_stat": {"failed": True, "msg": "socket /run/haproxy/admin.sock: not found"}}}
+    got = blue_green_failures({}, "lb_up", hostvars, ["app1"], lbs=["lb1"], color="green", timeout=30)
+    assert got == {"app1": "HAProxy on lb1: no answer from the runtime API (socket /run/haproxy/admin.sock: not found)"}
 
 
 def test_post_switch_check_failure_missing_result_and_down_on_an_lb():
@@ -69,7 +61,7 @@ def test_bad_input_is_a_clear_error(args):
 
 
 def test_lb_up_and_post_switch_need_their_arguments():
-    with pytest.raises(AnsibleFilterError, match="needs backend and color"):
+    with pytest.raises(AnsibleFilterError, match="needs color"):
         blue_green_failures({}, "lb_up", {}, APPS, lbs=["lb1"])
     with pytest.raises(AnsibleFilterError, match="needs color"):
         blue_green_failures({}, "post_switch", {}, APPS)
