@@ -51,6 +51,7 @@ attributes:
     description: The module only reads; check mode reads and waits the same way.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 notes:
   - The socket is at C(level admin) in seed.fleet.load_balancer (mode 0600 root), so tasks need C(become=true).
 seealso:

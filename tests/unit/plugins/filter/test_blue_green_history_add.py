@@ -13,7 +13,8 @@ LIVE = {"app": "demo", "live": {"color": "blue", "version": "v1", "image": "demo
         "history": [{"action": "deploy", "result": "success", "version": "v1"}]}
 
 
-def add(state=LIVE, entry=None, **kw):
+def add(state="live", entry=None, **kw):
+    state = LIVE if state == "live" else state
     kw.setdefault("size", 50)
     kw.setdefault("by", "ops@ctl")
     kw.setdefault("now", NOW)
