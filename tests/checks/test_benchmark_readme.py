@@ -213,3 +213,58 @@ def test_bad_release_drift_is_caught():
     row = next(BAD_ROW.finditer(text.split(BAD_HEADING, 1)[1]))
     drifted = text.replace(row.group(0), row.group(0).replace(f"| {row['failed']} |", f"| {int(row['failed']) + 1} |"))
     assert bad_release_problems(drifted, TOP_README.read_text(), result)
+
+
+SOAK_HEADING = "## Soak: deploy and rollback cycles under load (issue 16)"
+RESULT_SOAK = REPO / "benchmarks" / "cutover" / "results" / "soak" / "result.json"
+SOAK_ROW = re.compile(r"^\| (?P<what>deploys|rollbacks) \| (?P<ops>\d+) \| (?P<ka>[\d,]+) / \**(?P<ka_failed>\d+)\** "
+                      r"\| (?P<close>[\d,]+) / \**(?P<close_failed>\d+)\** \| (?P<slow>[\d,]+) / (?P<slow_failed>\d+) "
+                      r"\| (?P<switch>[\d.]+) \|$", re.M)
+
+
+def soak_problems(text: str, top: str, result: dict) -> list[str]:
+    """The soak section of benchmarks/cutover/README.md and the top README's sentence against its JSON."""
+    section = text.split(SOAK_HEADING, 1)[-1].split("\n## ", 1)[0]
+    ap, out = result["approaches"], []
+    rows = {r["what"]: r for r in SOAK_ROW.finditer(section)}
+    if sorted(rows) != ["deploys", "rollbacks"]:
+        out.append(f"soak table rows {sorted(rows)} != ['deploys', 'rollbacks']")
+    for what, name in (("deploys", "ours-deploy"), ("rollbacks", "ours-rollback")):
+        if what not in rows:
+            continue
+        r, entry = rows[what], ap[name]
+        ka, close = entry["modes"]["keep-alive"], entry["modes"]["close"]
+        pairs = [("operations", int(r["ops"]), entry["operations"]),
+                 ("keep-alive requests", _int(r["ka"]), ka["requests"]), ("keep-alive failed", int(r["ka_failed"]), ka["failed"]),
+                 ("close requests", _int(r["close"]), close["requests"]), ("close failed", int(r["close_failed"]), close["failed"]),
+                 ("slow requests", _int(r["slow"]), ka["slow_requests"] + close["slow_requests"]),
+                 ("slow failed", int(r["slow_failed"]), ka["failed_slow"] + close["failed_slow"]),
+                 ("switch seconds max", r["switch"], _fmt(entry["switch_call_seconds_max"]))]
+        out += [f"soak {what} {field}: README {a} != result.json {b}" for field, a, b in pairs if a != b]
+    failed = sum(m["failed"] for name in ("ours-deploy", "ours-rollback") for m in ap[name]["modes"].values())
+    flat = " ".join(section.split())
+    top_flat = " ".join(top.split("## Zero-downtime, measured", 1)[-1].split("\n## ", 1)[0].split())
+    sentence = f"{result['cycles']} deploy + rollback cycles"
+    for text_, where, needed in (
+            (flat, "benchmarks/cutover/README.md", [sentence, f"{result['total_requests']:,} requests",
+                                                    f"{failed} failed", result["command"]]),
+            (top_flat, "README.md", [sentence, f"{result['total_requests']:,} requests", f"{failed} failed"])):
+        out += [f"{where} lacks {n!r}" for n in needed if n not in text_]
+    return out
+
+
+def test_soak_section_matches_its_result():
+    result = json.loads(RESULT_SOAK.read_text())
+    assert result["cycles"] >= 1 and result["approaches"]["ours-rollback"]["operations"] == result["cycles"]
+    problems = soak_problems(BENCH_README.read_text(), TOP_README.read_text(), result)
+    assert not problems, "soak numbers vs results/soak/result.json:\n  " + "\n  ".join(problems)
+
+
+def test_soak_drift_is_caught():
+    result = json.loads(RESULT_SOAK.read_text())
+    text, top = BENCH_README.read_text(), TOP_README.read_text()
+    row = next(SOAK_ROW.finditer(text.split(SOAK_HEADING, 1)[1]))
+    drifted = text.replace(row.group(0), row.group(0).replace(f"| {row['ops']} |", f"| {int(row['ops']) + 1} |", 1))
+    assert soak_problems(drifted, top, result)
+    sentence = f"{result['cycles']} deploy + rollback cycles"
+    assert soak_problems(text, top.replace(sentence, f"{result['cycles'] + 5} deploy + rollback cycles"), result)
