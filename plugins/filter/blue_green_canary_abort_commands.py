@@ -52,16 +52,22 @@ _value:
   elements: str
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
-# The names HAProxy accepts for a backend or a server (and nothing a shell or the runtime API would read as more).
-_NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
+from ansible_collections.seed.fleet.plugins.module_utils._haproxy_runtime import PlanError, check_name
+
+
+def _is_name(value):
+    """A name HAProxy accepts for a backend or a server (nothing a shell or the runtime API would read as more)."""
+    try:
+        check_name("name", value)
+    except (PlanError, TypeError):
+        return False
+    return isinstance(value, str)
 
 
 def _names(what, value):
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and _NAME.match(v) for v in value):
+    if not isinstance(value, (list, tuple)) or not all(_is_name(v) for v in value):
         raise AnsibleFilterError("blue_green_canary_abort_commands: %s must be a list of HAProxy server names, got %r"
                                  % (what, value))
     return list(value)
@@ -71,7 +77,7 @@ def blue_green_canary_abort_commands(canary, backend, live):
     canary, live = _names("the canary's servers", canary), _names("live", live)
     if not canary:
         raise AnsibleFilterError("blue_green_canary_abort_commands: the canary has no server")
-    if not isinstance(backend, str) or not _NAME.match(backend):
+    if not _is_name(backend):
         raise AnsibleFilterError("blue_green_canary_abort_commands: backend must be an HAProxy name, got %r" % (backend,))
     both = sorted(set(canary) & set(live))
     if both:

@@ -305,3 +305,19 @@ class FakeHAProxy:
             srv.server_close()
         if self.unix_path and os.path.exists(self.unix_path):
             os.unlink(self.unix_path)
+
+
+class Clock:
+    """Time that moves only when the code under test sleeps; `events` run when it reaches their time."""
+
+    def __init__(self, events=()):
+        self.now, self.events, self.slept = 0.0, sorted(events, key=lambda e: e[0]), []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+        while self.events and self.events[0][0] <= self.now:
+            self.events.pop(0)[1]()

@@ -12,7 +12,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.seed.fleet.plugins.module_utils import _haproxy_watch as hw
 from ansible_collections.seed.fleet.plugins.modules import haproxy_watch
-from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FDRAIN, FMAINT, FakeHAProxy
+from ansible_collections.seed.fleet.tests.unit.plugins.fake_haproxy import FDRAIN, FMAINT, Clock, FakeHAProxy
 
 BACKENDS = {"be_demo": [("app1_blue", "127.0.0.1", 8081), ("app1_green", "127.0.0.1", 8082),
                         ("app2_blue", "127.0.0.2", 8081), ("app2_green", "127.0.0.2", 8082)]}
@@ -29,22 +29,6 @@ def lb():
     yield proxy
     proxy.stop()
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-class Clock:
-    """Time that moves only when the watch sleeps; `events` run when it reaches their time."""
-
-    def __init__(self, events=()):
-        self.now, self.events, self.slept = 0.0, sorted(events, key=lambda e: e[0]), []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-        while self.events and self.events[0][0] <= self.now:
-            self.events.pop(0)[1]()
 
 
 def params(lb, **kw):
