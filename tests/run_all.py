@@ -36,6 +36,11 @@ LOGS = REPO / ".cache" / "test-logs"
 _PRINT = threading.Lock()
 
 
+def log_of(stage: str) -> Path:
+    """.cache/test-logs/<stage>.log, the stage's name made a file name."""
+    return LOGS / f"{stage.replace(':', '-').replace('/', '-')}.log"
+
+
 def say(text: str) -> None:
     """Print whole lines even when scenarios run in parallel."""
     with _PRINT:
@@ -220,7 +225,7 @@ def run_stage(name: str, cmd: list[str], cwd: Path = REPO, nice: int = 0) -> tup
     LOGS.mkdir(parents=True, exist_ok=True)
     if nice:
         cmd = ["nice", "-n", str(nice), *cmd]
-    log = LOGS / f"{name.replace(':', '-').replace('/', '-')}.log"
+    log = log_of(name)
     say(f"==> {name}: {' '.join(cmd)}")
     started = time.monotonic()
     with log.open("w") as fh, subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -236,13 +241,48 @@ def run_stage(name: str, cmd: list[str], cwd: Path = REPO, nice: int = 0) -> tup
     return name, rc, took
 
 
+# A stamped phase line: "INFO     [ssh > converge] Executing  [+123 s]" (or "Executed: Successful").
+PHASE = re.compile(r"^\w+\s+\[[^\]>]*>\s*(?P<phase>[\w-]+)\]\s+Execut(?:ing|(?P<end>ed)).*\[\+(?P<t>\d+) s\]\s*$")
+# A line of pytest's --durations report (molecule's verifier passes durations: 15).
+DURATION = re.compile(r"^(?P<s>\d+(?:\.\d+)?)s\s+call\s+(?:[^\s:]+::)?(?P<test>\S+)\s*$")
+
+
+def where_time_went(text: str, slowest: int = 3) -> str:
+    """One line for a scenario's log: seconds per Molecule phase (a phase that runs twice, such as
+    destroy, is added up; one that never ended counts to the last stamp), then its slowest tests.
+    Empty when the log has no stamped phase."""
+    spent: dict[str, int] = {}
+    phase, began, last = None, 0, 0
+    tests = []
+    for line in text.splitlines():
+        found = PHASE.match(line)
+        if found:
+            last = int(found["t"])
+            if phase:
+                spent[phase] = spent.get(phase, 0) + last - began
+            phase, began = (None, 0) if found["end"] else (found["phase"], last)
+            continue
+        found = DURATION.match(line.strip())
+        if found:
+            tests.append((float(found["s"]), found["test"]))
+    if phase:
+        spent[phase] = spent.get(phase, 0) + last - began
+    if not spent:
+        return ""
+    out = "phases: " + ", ".join(f"{name} {seconds}" for name, seconds in spent.items()) + " s"
+    top = sorted(tests, reverse=True)[:slowest]
+    if top:
+        out += "; slowest tests: " + ", ".join(f"{test} {seconds:.0f} s" for seconds, test in top)
+    return out
+
+
 WHY = re.compile(r"^(E |FAILED |fatal: |ERROR|CRITICAL|Traceback|\S+Error: |AssertionError)")
 
 
 def why_failed(name: str, most: int = 25) -> list[str]:
     """The lines of a failed stage's log that say why (pytest E/FAILED lines, Ansible fatal/ERROR), last
     ones first kept: repeated at the end of the run, where a CI page that shows only the tail shows them."""
-    log = LOGS / f"{name.replace(':', '-').replace('/', '-')}.log"
+    log = log_of(name)
     if not log.exists():
         return ["(no log)"]
     lines = [line.strip()[:300] for line in log.read_text(errors="replace").splitlines() if WHY.match(line.strip())]
@@ -267,8 +307,8 @@ def main() -> int:
         jobs = jobs_for(names, suites())
         results.extend(run_scenarios(jobs, workers))
         # Deprecations that our roles/playbooks trigger on real hosts (newest core): fail.
-        logs = sorted(str(LOGS / f"molecule-{label(suite)}-{name}.log") for suite, name in jobs
-                      if (LOGS / f"molecule-{label(suite)}-{name}.log").exists())
+        logs = sorted(str(log_of(f"molecule:{label(suite)}:{name}")) for suite, name in jobs
+                      if log_of(f"molecule:{label(suite)}:{name}").exists())
         if logs:
             cmd = [str(VENV_BIN / "python"), "tests/lib/deprecations.py", *logs]
             results.append(run_stage("molecule-deprecations", cmd))
@@ -279,6 +319,11 @@ def main() -> int:
     print("\n==== seed.fleet test summary ====")
     for name, rc, took in results:
         print(f"  {'PASS' if rc == 0 else 'FAIL'}  {name:<40} {took:6.0f} s")
+        # Where a scenario's time went: the lever for the suite's time budget.
+        log = log_of(name)
+        report = where_time_went(log.read_text(errors="replace")) if name.startswith("molecule:") and log.exists() else ""
+        if report:
+            print(f"        {report}")
     print(f"  total wall time: {total:.0f} s")
     for name, _rc, _took in failed:
         print(f"---- why {name} failed (from its log) ----")
