@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render each role README's variable tables from its meta/argument_specs.yml.
+"""Render each role README's variable tables from its meta/argument_specs.yml, and the top
+README's table of filters from the filters' own docs.
 
 meta/argument_specs.yml is the one source of every role variable's docs. This script
 rewrites the part of roles/<role>/README.md between the markers
@@ -8,7 +9,9 @@ rewrites the part of roles/<role>/README.md between the markers
     <!-- END argument_specs -->
 
 with one table per entry point (name, type, default, choices, description; sub-options
-as ``parent[].child`` rows). Everything outside the markers is left alone.
+as ``parent[].child`` rows). Each filter plugin's DOCUMENTATION (name, short_description) is
+the one source of its line in README.md, between ``<!-- BEGIN filters -->`` and
+``<!-- END filters -->``. Everything outside the markers is left alone.
 
 usage:
   python tools/render_role_docs.py            rewrite the READMEs (``make docs``)
@@ -19,6 +22,7 @@ tests/checks/test_role_docs.py runs the check.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import json
 import re
@@ -33,6 +37,10 @@ END = "<!-- END argument_specs -->"
 FIX = "python tools/render_role_docs.py (or: make docs)"
 NOTE = ("<!-- Generated from meta/argument_specs.yml by tools/render_role_docs.py: edit the spec, "
         "then run `make docs`. -->")
+FILTERS_BEGIN = "<!-- BEGIN filters -->"
+FILTERS_END = "<!-- END filters -->"
+FILTERS_NOTE = ("<!-- Generated from each filter's DOCUMENTATION (short_description) by tools/render_role_docs.py: "
+                "edit the plugin, then run `make docs`. -->")
 
 # Ansible's documentation markup, as Markdown.
 _MARKUP = [
@@ -145,13 +153,35 @@ def render_block(role_dir: Path) -> str:
     return "\n".join([BEGIN, NOTE, ""] + parts + [END])
 
 
-def render_readme(text: str, block: str, where: str = "README.md") -> str:
+def render_readme(text: str, block: str, where: str = "README.md", begin: str = BEGIN, end: str = END) -> str:
     """``text`` with the part between the markers (markers included) replaced by ``block``."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise DocsError(f"{where}: needs exactly one {BEGIN} line followed by one {END} line")
-    head, rest = text.split(BEGIN, 1)
-    _old, tail = rest.split(END, 1)
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise DocsError(f"{where}: needs exactly one {begin} line followed by one {end} line")
+    head, rest = text.split(begin, 1)
+    _old, tail = rest.split(end, 1)
     return head + block + tail
+
+
+def plugin_docs(directory: Path) -> list[tuple[str, str]]:
+    """(name, short_description) from the DOCUMENTATION of every plugin in ``directory``, by name."""
+    out = []
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        doc = next((node.value.value for node in ast.parse(path.read_text()).body
+                    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                    and any(getattr(t, "id", None) == "DOCUMENTATION" for t in node.targets)), None)
+        spec = yaml.safe_load(doc) if doc else None
+        if not isinstance(spec, dict) or not spec.get("name") or not spec.get("short_description"):
+            raise DocsError(f"{path.relative_to(path.parents[2])}: DOCUMENTATION needs a name and a short_description")
+        out.append((str(spec["name"]), markdown(str(spec["short_description"]))))
+    return sorted(out)
+
+
+def render_filters(repo: Path = REPO) -> str:
+    lines = [FILTERS_BEGIN, FILTERS_NOTE, "", "| Filter | What it gives |", "|---|---|"]
+    lines += [f"| `seed.fleet.{name}` | {short} |" for name, short in plugin_docs(repo / "plugins" / "filter")]
+    return "\n".join(lines + [FILTERS_END])
 
 
 def roles(repo: Path = REPO) -> list[Path]:
@@ -171,6 +201,11 @@ def stale(repo: Path = REPO) -> dict[str, tuple[str, str]]:
         wanted = render_readme(current, render_block(role_dir), where)
         if wanted != current:
             out[where] = (current, wanted)
+    readme = repo / "README.md"
+    current = readme.read_text()
+    wanted = render_readme(current, render_filters(repo), "README.md", FILTERS_BEGIN, FILTERS_END)
+    if wanted != current:
+        out["README.md"] = (current, wanted)
     return out
 
 
@@ -187,12 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     for where, (current, wanted) in sorted(changes.items()):
         if args.check:
             sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), wanted.splitlines(True),
-                                                       f"{where} (committed)", f"{where} (from argument_specs)"))
+                                                       f"{where} (committed)", f"{where} (rendered)"))
         else:
             (args.repo / where).write_text(wanted)
             print(f"rendered {where}")
     if args.check and changes:
-        print(f"\n{len(changes)} README(s) out of step with meta/argument_specs.yml; fix: {FIX}", file=sys.stderr)
+        print(f"\n{len(changes)} README(s) out of step with meta/argument_specs.yml or the filters' docs; fix: {FIX}",
+                  file=sys.stderr)
         return 1
     return 0
 

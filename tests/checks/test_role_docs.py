@@ -8,6 +8,7 @@ that fixes it: ``make docs``.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,10 +59,15 @@ def test_check_mode_reports_drift(tmp_path: Path):
         "argument_specs:\n  main:\n    short_description: Demo.\n    options:\n"
         "      demo_port:\n        type: int\n        default: 80\n        description: Port.\n")
     (role / "README.md").write_text(f"# demo\n\n{docs.BEGIN}\n{docs.END}\n")
+    (tmp_path / "plugins" / "filter").mkdir(parents=True)
+    (tmp_path / "plugins" / "filter" / "demo_filter.py").write_text(
+        'DOCUMENTATION = """\nname: demo_filter\nshort_description: Say C(hello)\n"""\n')
+    (tmp_path / "README.md").write_text(f"# top\n\n{docs.FILTERS_BEGIN}\n{docs.FILTERS_END}\n")
     cmd = [sys.executable, str(TOOL), "--repo", str(tmp_path)]
     assert subprocess.run(cmd + ["--check"], capture_output=True, text=True, check=False).returncode == 1
     assert subprocess.run(cmd, capture_output=True, text=True, check=False).returncode == 0
     assert "| `demo_port` | int | `80` | Port. |" in (role / "README.md").read_text()
+    assert "| `seed.fleet.demo_filter` | Say `hello` |" in (tmp_path / "README.md").read_text()
     assert subprocess.run(cmd + ["--check"], capture_output=True, text=True, check=False).returncode == 0
     (role / "README.md").write_text((role / "README.md").read_text().replace("`80`", "`8080`"))
     drift = subprocess.run(cmd + ["--check"], capture_output=True, text=True, check=False)
@@ -71,3 +77,34 @@ def test_check_mode_reports_drift(tmp_path: Path):
 def test_markers_are_required():
     with pytest.raises(docs.DocsError):
         docs.render_readme("# no markers\n", "x", "README.md")
+
+
+def test_readme_lists_every_filter_as_its_docs_say():
+    """README.md's filter table is each filter's DOCUMENTATION (name, short_description), rendered."""
+    current = (REPO / "README.md").read_text()
+    wanted = docs.render_readme(current, docs.render_filters(REPO), "README.md", docs.FILTERS_BEGIN, docs.FILTERS_END)
+    assert current == wanted, f"README.md's filter table is out of step with plugins/filter; run: {docs.FIX}"
+    names = sorted(p.stem for p in (REPO / "plugins" / "filter").glob("*.py") if not p.stem.startswith("_"))
+    assert [n for n, _short in docs.plugin_docs(REPO / "plugins" / "filter")] == names
+    # the check can fail: a filter left out of the table is reported
+    row = next(line for line in current.splitlines() if line.startswith("| `seed.fleet.serial_batches` |"))
+    assert docs.render_readme(current.replace(row + "\n", ""), docs.render_filters(REPO), "README.md",
+                              docs.FILTERS_BEGIN, docs.FILTERS_END) != current.replace(row + "\n", "")
+
+
+def test_a_filter_without_docs_is_refused(tmp_path: Path):
+    (tmp_path / "plugins" / "filter").mkdir(parents=True)
+    (tmp_path / "plugins" / "filter" / "bare.py").write_text("def bare(x):\n    return x\n")
+    with pytest.raises(docs.DocsError, match="bare.py: DOCUMENTATION needs a name and a short_description"):
+        docs.plugin_docs(tmp_path / "plugins" / "filter")
+
+
+@pytest.mark.parametrize("head, names", [
+    ("| Module | What it does |", lambda: {p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if not p.stem.startswith("_")}),
+    ("| Role | What it does |", lambda: {r.name for r in ROLES}),
+], ids=["modules", "roles"])
+def test_readme_tables_name_every_module_and_role(head, names):
+    """README.md's module and role tables (written by hand: what each is for) name every one, and no other."""
+    table = (REPO / "README.md").read_text().split(head, 1)[1].split("\n\n", 1)[0]
+    listed, wanted = set(re.findall(r"^\| `seed\.fleet\.(\w+)` \|", table, re.M)), names()
+    assert listed == wanted, {"not in README.md": sorted(wanted - listed), "no such one": sorted(listed - wanted)}
