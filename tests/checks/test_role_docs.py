@@ -108,3 +108,11 @@ def test_readme_tables_name_every_module_and_role(head, names):
     table = (REPO / "README.md").read_text().split(head, 1)[1].split("\n\n", 1)[0]
     listed, wanted = set(re.findall(r"^\| `seed\.fleet\.(\w+)` \|", table, re.M)), names()
     assert listed == wanted, {"not in README.md": sorted(wanted - listed), "no such one": sorted(listed - wanted)}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if "## Task map" in (r / "README.md").read_text()], ids=lambda r: r.name)
+def test_task_map_names_every_task_file(role: Path):
+    """A role README's task map names each of its task files (a new file is placed in a phase)."""
+    section = (role / "README.md").read_text().split("## Task map", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(p.name for p in (role / "tasks").glob("*.yml") if f"`{p.name}`" not in section)
+    assert not missing, f"roles/{role.name}/README.md task map lacks {missing}"
