@@ -221,6 +221,11 @@ def nice_for(name: str) -> int:
     return 0 if name.split(":", maxsplit=1)[0] in UNNICED else STATIC_NICE
 
 
+# Each stage's CPU seconds on this machine's controller side (run_stage): with both cores busy for the whole
+# run, every CPU second a stage spends is wall time some other stage waits for.
+CPU_SECONDS: dict[str, float] = {}
+
+
 def run_stage(name: str, cmd: list[str], cwd: Path = REPO, nice: int = 0) -> tuple[str, int, float]:
     LOGS.mkdir(parents=True, exist_ok=True)
     if nice:
@@ -232,8 +237,12 @@ def run_stage(name: str, cmd: list[str], cwd: Path = REPO, nice: int = 0) -> tup
                                                stdin=subprocess.DEVNULL, text=True, errors="replace") as proc:
         for line in proc.stdout:
             fh.write(stamped(line, time.monotonic() - started))
-        rc = proc.wait()
+        # wait4, not wait: the stage's own CPU time (its process and the descendants it waited for, such as
+        # ansible-playbook's workers; not the containers' processes, which belong to the engine).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        rc = proc.returncode = os.waitstatus_to_exitcode(status)
     took = time.monotonic() - started
+    CPU_SECONDS[name] = usage.ru_utime + usage.ru_stime
     status = "ok" if rc == 0 else f"FAILED (rc={rc})"
     lines = log.read_text(errors="replace").splitlines() if rc != 0 else []
     say(f"<== {name}: {status} in {took:.0f} s (log: {log.relative_to(REPO)})"
@@ -318,13 +327,13 @@ def main() -> int:
     failed = [r for r in results if r[1] != 0]
     print("\n==== seed.fleet test summary ====")
     for name, rc, took in results:
-        print(f"  {'PASS' if rc == 0 else 'FAIL'}  {name:<40} {took:6.0f} s")
+        print(f"  {'PASS' if rc == 0 else 'FAIL'}  {name:<40} {took:6.0f} s  (CPU {CPU_SECONDS.get(name, 0):5.0f} s)")
         # Where a scenario's time went: the lever for the suite's time budget.
         log = log_of(name)
         report = where_time_went(log.read_text(errors="replace")) if name.startswith("molecule:") and log.exists() else ""
         if report:
             print(f"        {report}")
-    print(f"  total wall time: {total:.0f} s")
+    print(f"  total wall time: {total:.0f} s, CPU of the stages: {sum(CPU_SECONDS.values()):.0f} s")
     for name, _rc, _took in failed:
         print(f"---- why {name} failed (from its log) ----")
         print("\n".join(f"  {line}" for line in why_failed(name)))
