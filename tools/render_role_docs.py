@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rendered {where}")
     if args.check and changes:
         print(f"\n{len(changes)} README(s) out of step with meta/argument_specs.yml or the filters' docs; fix: {FIX}",
-                  file=sys.stderr)
+              file=sys.stderr)
         return 1
     return 0
 

@@ -52,7 +52,7 @@ def test_phases_and_slowest_tests():
 
 
 def test_a_phase_that_never_ended_counts_to_the_last_stamp():
-    cut = LOG.split("INFO     [blue_green > idempotence] Executed")[0]
+    cut = LOG.split("INFO     [blue_green > idempotence] Executed", maxsplit=1)[0]
     assert _run_all().where_time_went(cut) == "phases: destroy 4, create 26, prepare 200, converge 100, idempotence 0 s"
     failed = cut + "CRITICAL Idempotence test failed\nINFO     [blue_green > destroy] Executing  [+395 s]\n"
     assert _run_all().where_time_went(failed) == "phases: destroy 4, create 26, prepare 200, converge 100, idempotence 65 s"
