@@ -256,6 +256,10 @@ def soak_problems(text: str, top: str, result: dict) -> list[str]:
 def test_soak_section_matches_its_result():
     result = json.loads(RESULT_SOAK.read_text())
     assert result["cycles"] >= 1 and result["approaches"]["ours-rollback"]["operations"] == result["cycles"]
+    # issue 16: at least 100 deploy + rollback cycles, every request answered, every playbook successful
+    assert result["cycles"] >= 100 and result["failed_requests"] == 0 and not result["cut_short"], \
+        (result["cycles"], result["failed_requests"], result["cut_short"])
+    assert {o["rc"] for o in result["operations"]} == {0}
     problems = soak_problems(BENCH_README.read_text(), TOP_README.read_text(), result)
     assert not problems, "soak numbers vs results/soak/result.json:\n  " + "\n  ".join(problems)
 
