@@ -3,17 +3,7 @@ seconds per Molecule phase from the stamped phase lines of its log, then its slo
 pytest's durations report. The suite's 45-minute budget is planned from these lines."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _run_all():
-    spec = importlib.util.spec_from_file_location("run_all", REPO / "tests" / "run_all.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from test_suite_matrix import _run_all  # tests/checks: loads tests/run_all.py as a module
 
 
 # What a scenario's log holds: run_stage's stamps on Molecule's phase lines, other output between.
